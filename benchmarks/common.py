@@ -1,0 +1,64 @@
+"""Shared helpers for the benchmark scripts: results records in the format of
+`../shared/docs/BENCHMARKS.md`, written atomically to `benchmarks/results/<name>.json`."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import tempfile
+from pathlib import Path
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def machine() -> str:
+    """A short description of the machine the figures were measured on."""
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            return f"{torch.cuda.get_device_name(0)} GPU"
+    except ImportError:  # pragma: no cover
+        pass
+    return f"{os.cpu_count()}-core CPU ({platform.machine()})"
+
+
+def versions() -> dict:
+    import torch
+    import transformers
+
+    import hf_transfer
+
+    return {"hf_transfer": hf_transfer.__version__, "torch": torch.__version__, "transformers": transformers.__version__}
+
+
+def record(name, value, unit, direction, settings=None, target=None) -> dict:
+    """One figure, as BENCHMARKS.md describes it."""
+    rec = {"name": name, "value": round(float(value), 4), "unit": unit, "direction": direction}
+    if target is not None:
+        rec["target"] = target
+    rec.update(
+        settings=settings or {},
+        machine=machine(),
+        date=datetime.date.today().isoformat(),
+        versions=versions(),
+    )
+    return rec
+
+
+def write_results(stem: str, records: list[dict]) -> Path:
+    """Write `records` to `benchmarks/results/<stem>.json` via a temporary file and a rename."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{stem}.json"
+    fd, tmp = tempfile.mkstemp(dir=RESULTS_DIR, suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(records, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
+    for r in records:
+        tgt = f" (target {r['target']})" if "target" in r else ""
+        print(f"{r['name']}: {r['value']} {r['unit']}{tgt}")
+    return path

@@ -1,0 +1,53 @@
+"""hf_transfer: transfer learning for text on the Hugging Face stack.
+
+Reuse and freeze pretrained layers, few-shot and zero-shot learning, multi-task shared-private
+models with a CRF, and adversarial multilingual models, over a text CNN (BCNN) or any transformer.
+"""
+
+__version__ = "0.1.0"
+
+from ._clash import DistributionClashWarning, check_distribution_clash
+
+check_distribution_clash()
+
+from .data.tokenization import build_bcnn_tokenizer, tokenize_words  # noqa: E402
+from .encoders import BCNN, BackboneEncoder, BCNNTower, EncoderOutput, init_embeddings_from_vectors, load_word_vectors  # noqa: E402
+from .models.transfer import TransferConfig, TransferForSequenceClassification, TransferModel, TransferPreTrainedModel  # noqa: E402
+from .reuse import (  # noqa: E402
+    ReuseReport,
+    find_layers,
+    freeze,
+    freeze_lower_layers,
+    layerwise_lr_groups,
+    reuse_layers,
+    trainable_parameters,
+    unfreeze,
+)
+from .auto import register_auto_classes  # noqa: E402
+
+register_auto_classes()
+
+__all__ = [
+    "BCNN",
+    "BCNNTower",
+    "BackboneEncoder",
+    "DistributionClashWarning",
+    "EncoderOutput",
+    "ReuseReport",
+    "TransferConfig",
+    "TransferForSequenceClassification",
+    "TransferModel",
+    "TransferPreTrainedModel",
+    "build_bcnn_tokenizer",
+    "check_distribution_clash",
+    "find_layers",
+    "freeze",
+    "freeze_lower_layers",
+    "init_embeddings_from_vectors",
+    "layerwise_lr_groups",
+    "load_word_vectors",
+    "reuse_layers",
+    "tokenize_words",
+    "trainable_parameters",
+    "unfreeze",
+]

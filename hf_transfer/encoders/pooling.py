@@ -1,0 +1,61 @@
+"""Pooling written once for every encoder: sub-word pieces to words, tokens to a sentence."""
+
+from __future__ import annotations
+
+import torch
+
+
+def pool_words(hidden: torch.Tensor, word_ids: torch.Tensor, mode: str = "first", num_words: int | None = None):
+    """Gather sub-word features into word features.
+
+    Args:
+        hidden: `[batch, tokens, dim]` token (sub-word) features.
+        word_ids: `[batch, tokens]` index of the word each token belongs to, `-1` for special
+            tokens and padding (what `BatchEncoding.word_ids()` gives, with `None` as `-1`).
+        mode: `"first"` (the first piece of each word, as BERT's NER recipe) or `"mean"`.
+        num_words: number of word slots in the output (default: the largest word index + 1).
+
+    Returns:
+        `(words [batch, num_words, dim], word_mask [batch, num_words] bool)`.
+    """
+    if mode not in ("first", "mean"):
+        raise ValueError(f"word_pooling must be 'first' or 'mean', got {mode!r}")
+    if word_ids.shape != hidden.shape[:2]:
+        raise ValueError(f"word_ids has shape {tuple(word_ids.shape)}, expected {tuple(hidden.shape[:2])} (batch, tokens)")
+    batch, tokens, dim = hidden.shape
+    word_ids = word_ids.long()
+    valid = word_ids >= 0
+    if num_words is None:
+        num_words = int(word_ids.max().item()) + 1 if bool(valid.any()) else 0
+    num_words = max(num_words, 1)
+    # one flat slot per (sentence, word); tokens that are no word go to a dump slot at the end
+    flat_index = torch.where(valid, word_ids + torch.arange(batch, device=hidden.device)[:, None] * num_words, batch * num_words)
+    if mode == "first":
+        previous = torch.cat([torch.full_like(word_ids[:, :1], -2), word_ids[:, :-1]], dim=1)
+        take = valid & (word_ids != previous)
+        flat_index = torch.where(take, flat_index, batch * num_words)
+    out = hidden.new_zeros(batch * num_words + 1, dim)
+    out.index_add_(0, flat_index.reshape(-1), hidden.reshape(-1, dim))
+    counts = hidden.new_zeros(batch * num_words + 1)
+    counts.index_add_(0, flat_index.reshape(-1), torch.ones_like(flat_index.reshape(-1), dtype=hidden.dtype))
+    out, counts = out[:-1].view(batch, num_words, dim), counts[:-1].view(batch, num_words)
+    word_mask = counts > 0
+    if mode == "mean":
+        out = out / counts.clamp(min=1).unsqueeze(-1)
+    return out, word_mask
+
+
+def pool_sentence(hidden: torch.Tensor, mask: torch.Tensor, mode: str = "mean") -> torch.Tensor:
+    """One vector per sentence from `[batch, length, dim]` features and a `[batch, length]` mask:
+    `"mean"` (sentence-transformers' default), `"max"` (max-pool over time, the reference CNN's),
+    or `"cls"` / `"first"` (the first position)."""
+    mask = mask.to(hidden.dtype).unsqueeze(-1)
+    if mode == "mean":
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+    if mode == "max":
+        filled = hidden.masked_fill(mask == 0, torch.finfo(hidden.dtype).min)
+        pooled = filled.max(1).values
+        return torch.where(mask.sum(1) > 0, pooled, torch.zeros_like(pooled))
+    if mode in ("cls", "first"):
+        return hidden[:, 0]
+    raise ValueError(f"sentence_pooling must be 'mean', 'max' or 'cls', got {mode!r}")
