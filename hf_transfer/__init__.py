@@ -23,9 +23,6 @@ from .reuse import (  # noqa: E402
     trainable_parameters,
     unfreeze,
 )
-from .auto import register_auto_classes  # noqa: E402
-
-register_auto_classes()
 
 __all__ = [
     "BCNN",

@@ -385,7 +385,9 @@ def retrieval_precision(
     else:
         W = np.asarray(result_or_W, dtype=np.float64)
         if W.ndim != 2 or W.shape[0] != W.shape[1]:
-            raise ValueError(f"`result_or_W` must be an AlignmentResult or a square [d, d] matrix, got shape {W.shape}.")
+            raise ValueError(
+                f"`result_or_W` must be an AlignmentResult or a square [d, d] matrix, got shape {W.shape}."
+            )
         if source_vectors is None or target_vectors is None:
             raise ValueError("`source_vectors` and `target_vectors` are required when `result_or_W` is a matrix.")
         src_words, src_matrix, _ = _as_vocabulary(source_vectors, "source_vectors")

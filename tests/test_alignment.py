@@ -122,7 +122,8 @@ def test_dictionary_file(tmp_path):
 
 def test_errors():
     src, tgt, R, pairs = _synthetic(n=10, d=4)
-    with pytest.raises(ValueError, match=r"at least 2 pairs.*got 1 usable of 3.*1 with the source word missing.*1 with the target"):
+    expected = r"at least 2 pairs.*got 1 usable of 3.*1 with the source word missing.*1 with the target"
+    with pytest.raises(ValueError, match=expected):
         align_embeddings(src, tgt, [("s1", "t1"), ("zz", "t2"), ("s3", "zz")])
     with pytest.raises(ValueError, match="same dimension.*source_vectors dim 4.*target_vectors dim 3"):
         align_embeddings(src, (tgt[0], tgt[1][:, :3]), pairs)

