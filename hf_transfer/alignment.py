@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Union
 
 import numpy as np
+import torch
 
 
 Vectors = Union[Mapping[str, np.ndarray], tuple[Sequence[str], np.ndarray]]
@@ -167,24 +168,26 @@ def procrustes(source: np.ndarray, target: np.ndarray) -> np.ndarray:
 def _nearest(
     queries: np.ndarray, keys: np.ndarray, k: int, penalty: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Top-``k`` keys for each query by ``2 * cos - penalty`` (or plain ``cos``); rows sorted."""
-    queries, keys = _unit_rows(queries), _unit_rows(keys).astype(queries.dtype, copy=False)
+    """Top-``k`` keys for each query by ``2 * cos - penalty`` (or plain ``cos``); rows sorted.
+
+    Uses ``torch.topk`` on chunks of queries: much faster than ``np.argpartition`` for large
+    vocabularies, with bounded memory.
+    """
+    queries = torch.from_numpy(np.ascontiguousarray(_unit_rows(queries)))
+    keys = torch.from_numpy(np.ascontiguousarray(_unit_rows(keys))).to(queries.dtype)
+    pen = None if penalty is None else torch.from_numpy(np.asarray(penalty)).to(queries.dtype).reshape(1, -1)
     k = min(k, keys.shape[0])
     chunk = max(1, _CHUNK_ENTRIES // keys.shape[0])
     all_idx, all_scores = [], []
-    for start in range(0, queries.shape[0], chunk):
-        scores = queries[start : start + chunk] @ keys.T
-        if penalty is not None:
-            scores = 2 * scores - penalty
-        if k < keys.shape[0]:
-            idx = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        else:
-            idx = np.broadcast_to(np.arange(keys.shape[0]), scores.shape).copy()
-        top = np.take_along_axis(scores, idx, axis=1)
-        order = np.argsort(-top, axis=1, kind="stable")
-        all_idx.append(np.take_along_axis(idx, order, axis=1))
-        all_scores.append(np.take_along_axis(top, order, axis=1))
-    return np.concatenate(all_idx), np.concatenate(all_scores)
+    with torch.no_grad():
+        for start in range(0, queries.shape[0], chunk):
+            scores = queries[start : start + chunk] @ keys.T
+            if pen is not None:
+                scores = 2 * scores - pen
+            top, idx = torch.topk(scores, k, dim=1)
+            all_idx.append(idx)
+            all_scores.append(top)
+    return torch.cat(all_idx).numpy(), torch.cat(all_scores).numpy()
 
 
 def _mean_topk_cos(queries: np.ndarray, keys: np.ndarray, k: int) -> np.ndarray:

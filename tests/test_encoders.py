@@ -141,11 +141,11 @@ def test_config_errors_name_the_parameter():
 def test_word_tokenizer_round_trip(tmp_path):
     tok = build_bcnn_tokenizer(["Book a flight to Paris!", "book a table"], level="word")
     assert tok.pad_token_id == 0 and tok.unk_token_id == 1
-    ids = tok("book a flight, Berlin")["input_ids"]
-    assert tok.convert_ids_to_tokens(ids) == ["book", "a", "flight", ",", "[UNK]"]
+    ids = tok("book a flight! Berlin")["input_ids"]
+    assert tok.convert_ids_to_tokens(ids) == ["book", "a", "flight", "!", "[UNK]"]
     tok.save_pretrained(tmp_path)
     again = PreTrainedTokenizerFast.from_pretrained(tmp_path)
-    assert again("book a flight, Berlin")["input_ids"] == ids
+    assert again("book a flight! Berlin")["input_ids"] == ids
     assert again.pad_token_id == 0
 
 
