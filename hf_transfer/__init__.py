@@ -10,7 +10,23 @@ from ._clash import DistributionClashWarning, check_distribution_clash
 
 check_distribution_clash()
 
-from .data.tokenization import build_bcnn_tokenizer, tokenize_words  # noqa: E402
+from .alignment import AlignmentResult, align_embeddings, retrieval_precision  # noqa: E402
+from .data import (  # noqa: E402
+    EpisodeCollator,
+    EpisodeSampler,
+    build_bcnn_tokenizer,
+    load_clinc150,
+    load_conll_intents,
+    load_hub_dataset,
+    load_jointbert,
+    load_massive,
+    load_multilingual_tsv,
+    load_seed_ner,
+    split_classes,
+    tokenize_words,
+)
+from .layers import DifferenceLoss, GradientReversal, difference_loss, grad_reverse  # noqa: E402
+from .metrics import classification_compute_metrics, compute_joint_metrics, mean_confidence_interval  # noqa: E402
 from .encoders import BCNN, BackboneEncoder, BCNNTower, EncoderOutput, init_embeddings_from_vectors, load_word_vectors  # noqa: E402
 from .models.transfer import TransferConfig, TransferForSequenceClassification, TransferModel, TransferPreTrainedModel  # noqa: E402
 from .reuse import (  # noqa: E402
@@ -25,6 +41,26 @@ from .reuse import (  # noqa: E402
 )
 
 __all__ = [
+    "AlignmentResult",
+    "DifferenceLoss",
+    "EpisodeCollator",
+    "EpisodeSampler",
+    "GradientReversal",
+    "align_embeddings",
+    "classification_compute_metrics",
+    "compute_joint_metrics",
+    "difference_loss",
+    "grad_reverse",
+    "load_clinc150",
+    "load_conll_intents",
+    "load_hub_dataset",
+    "load_jointbert",
+    "load_massive",
+    "load_multilingual_tsv",
+    "load_seed_ner",
+    "mean_confidence_interval",
+    "retrieval_precision",
+    "split_classes",
     "BCNN",
     "BCNNTower",
     "BackboneEncoder",

@@ -126,15 +126,24 @@ def _strip_ignored(slot_preds, slot_labels, id2tag, ignore_index):
     """Drop positions whose gold id is ``ignore_index``; map ids to tag names."""
     if isinstance(slot_preds, np.ndarray) and slot_preds.ndim == 3:
         slot_preds = slot_preds.argmax(-1)
+    slot_preds, slot_labels = _as_list(slot_preds), _as_list(slot_labels)
+    if len(slot_preds) != len(slot_labels):
+        raise ValueError(
+            f"compute_joint_metrics: {len(slot_preds)} predicted sequences for {len(slot_labels)} labelled"
+        )
     preds_out, labels_out = [], []
-    for i, (p, y) in enumerate(zip(_as_list(slot_preds), _as_list(slot_labels))):
+    for i, (p, y) in enumerate(zip(slot_preds, slot_labels)):
         p, y = _as_list(p), _as_list(y)
-        if len(p) < len([t for t in y if t != ignore_index]):
-            raise ValueError(f"compute_joint_metrics: sequence {i} has {len(p)} predictions for {len(y)} labels")
+        kept = [b for b in y if b != ignore_index]
         if len(p) == len(y):
             pairs = [(a, b) for a, b in zip(p, y) if b != ignore_index]
-        else:  # predictions already restricted to labelled positions (e.g. CRF decode output)
-            pairs = list(zip(p, [b for b in y if b != ignore_index]))
+        elif len(p) == len(kept):  # predictions already restricted to labelled positions (e.g. CRF decode)
+            pairs = list(zip(p, kept))
+        else:
+            raise ValueError(
+                f"compute_joint_metrics: sequence {i} has {len(p)} predictions for {len(y)} label positions "
+                f"({len(kept)} not {ignore_index}); expected one of the two counts"
+            )
         preds_out.append([_to_name(a, id2tag) for a, _ in pairs])
         labels_out.append([_to_name(b, id2tag) for _, b in pairs])
     return preds_out, labels_out

@@ -1,0 +1,49 @@
+"""Data: readers into one schema, BCNN tokenizers, word-level tokenization, few-shot episodes."""
+
+from .episodes import Episode, EpisodeCollator, EpisodeDataset, EpisodeSampler, filter_classes, sample_few_shot, split_classes
+from .readers import (
+    align_label_sets,
+    load_clinc150,
+    load_conll_intents,
+    load_hub_dataset,
+    load_jointbert,
+    load_massive,
+    load_multilingual_tsv,
+    load_seed_ner,
+    parse_annotated_utterance,
+    read_label_file,
+)
+from .sample import load_sample, write_sample
+from .schema import SPLIT_ALIASES, UNK, DataWarning, canonical_split, classification_features, joint_features, validate_bio
+from .tokenization import build_bcnn_tokenizer, tokenize_words
+
+__all__ = [
+    "DataWarning",
+    "Episode",
+    "EpisodeCollator",
+    "EpisodeDataset",
+    "EpisodeSampler",
+    "SPLIT_ALIASES",
+    "UNK",
+    "align_label_sets",
+    "build_bcnn_tokenizer",
+    "canonical_split",
+    "classification_features",
+    "filter_classes",
+    "joint_features",
+    "load_clinc150",
+    "load_conll_intents",
+    "load_hub_dataset",
+    "load_jointbert",
+    "load_massive",
+    "load_multilingual_tsv",
+    "load_sample",
+    "load_seed_ner",
+    "parse_annotated_utterance",
+    "read_label_file",
+    "sample_few_shot",
+    "split_classes",
+    "tokenize_words",
+    "validate_bio",
+    "write_sample",
+]

@@ -58,7 +58,11 @@ __all__ = [
 
 _SPLIT_ORDER = ("train", "validation", "test")
 _UNSEEN_CHOICES = ("unk", "keep", "error")
-_COLUMN_WORDS = {"intent": ("intent label", "utterance"), "label": ("label", "utterance"), "tags": ("slot tag", "token")}
+_COLUMN_WORDS = {
+    "intent": ("intent label", "utterance"),
+    "label": ("label", "utterance"),
+    "tags": ("slot tag", "token"),
+}
 
 PathLike = str | os.PathLike
 
@@ -291,7 +295,8 @@ def load_jointbert(
     ``intent_label.txt`` / ``slot_label.txt``. Label names come from those files, in file
     order, without their ``PAD``/``UNK`` entries; labels outside them (ATIS test has 4 such
     intents in 5 utterances and 6 such slot tags) become ``UNK`` / ``B-UNK``/``I-UNK`` with
-    one warning, unless ``unseen_labels="keep"``. Without the files, train's labels are used.
+    one warning, unless ``unseen_labels="keep"``. Without the files, train's labels are used
+    (those of all loaded splits when train is not loaded).
 
     Args:
         folder: the data folder, e.g. ``../shared/data/atis``.
@@ -355,7 +360,9 @@ def load_jointbert(
             if (folder / fname).is_file():
                 known[col] = read_label_file(folder / fname)
                 source[col] = fname
-    names = _align(raw, name=name, reference_split="train", unseen_labels=unseen_labels, known=known, known_source=source)
+    names = _align(
+        raw, name=name, reference_split="train", unseen_labels=unseen_labels, known=known, known_source=source
+    )
     return _joint_dict(raw, names)
 
 
@@ -406,7 +413,9 @@ def _parse_conll(path: Path, language: str, cols: dict, scheme: str) -> None:
         intent = meta.get("intent") or rows[0][3]
         intent_mismatch.extend(r[0] for r in rows if r[3] != intent)
         if not intent:
-            raise ValueError(f"{path}, line {start}: sentence without intent; expected '# intent = ...' or a 3rd column")
+            raise ValueError(
+                f"{path}, line {start}: sentence without intent; expected '# intent = ...' or a 3rd column"
+            )
         _add_joint(cols, meta.get("id") or n_sent, tokens, tags, intent, language)
 
     for lineno, line in enumerate(lines, start=1):
@@ -466,7 +475,8 @@ def load_conll_intents(
     ``{language}.{split}.conll`` (``de-ba.valid.conll``: language ``de-ba``, split
     ``validation``); all languages of a split go into one ``Dataset`` with a ``language``
     column. Quirks of xSID 0.7 handled here: ``en`` files have no ``# id`` (ids are then
-    counted 1, 2, ... and match the parallel ids of the other languages); ``ja`` holds 150/250
+    counted 1, 2, ...; ``en`` lists the queries in another order than the translations, so
+    match them by ``text-en``, not by id); ``ja`` holds 150/250
     sentences instead of 300/500; a few ``zh`` rows have an empty token (dropped with a
     warning); two ``de-muc`` rows disagree with the ``# intent`` comment (the comment wins).
     Multiword (``3-4``) and empty-node (``3.1``) rows are skipped as in CoNLL-U.
@@ -489,7 +499,9 @@ def load_conll_intents(
         stem = p.name[: -len(".conll")] if p.name.endswith(".conll") else p.stem
         lang, dot, split = stem.rpartition(".")
         if not dot or not lang:
-            raise ValueError(f"{p}: cannot tell language and split from the file name; expected {{language}}.{{split}}.conll")
+            raise ValueError(
+                f"{p}: cannot tell language and split from the file name; expected {{language}}.{{split}}.conll"
+            )
         parsed.append((p, lang, canonical_split(split)))
     if languages is not None:
         available = sorted({lang for _, lang, _ in parsed})
@@ -545,11 +557,15 @@ def load_seed_ner(
         src, tgt = Path(f"{prefix}.{requested}.source.txt"), Path(f"{prefix}.{requested}.target.txt")
         for p in (src, tgt):
             if not p.is_file():
-                raise ValueError(f"{name}: split {requested!r}: missing {p}; expected {{prefix}}.{{split}}.source.txt and .target.txt")
+                raise ValueError(
+                    f"{name}: split {requested!r}: missing {p}; "
+                    "expected {prefix}.{split}.source.txt and .target.txt"
+                )
         chars, tag_lines = _read_lines(src), _read_lines(tgt)
         if len(chars) != len(tag_lines):
             raise ValueError(
-                f"{src} has {len(chars)} lines but {tgt.name} has {len(tag_lines)}; expected one sentence per line in both"
+                f"{src} has {len(chars)} lines but {tgt.name} has {len(tag_lines)}; "
+                "expected one sentence per line in both"
             )
         cols = _new_joint_split(with_intent=False)
         skipped = []
@@ -589,7 +605,9 @@ def parse_annotated_utterance(annot: str, file=None, line=None) -> tuple[list[st
 
     def outside(chunk):
         if "[" in chunk or "]" in chunk:
-            raise ValueError(f"{_where(file, line)}: unbalanced '[' or ']' in annot_utt {annot!r}; expected [slot : value] spans")
+            raise ValueError(
+                f"{_where(file, line)}: unbalanced '[' or ']' in annot_utt {annot!r}; expected [slot : value] spans"
+            )
         return chunk.split()
 
     tokens, tags, pos = [], [], 0
@@ -600,7 +618,10 @@ def parse_annotated_utterance(annot: str, file=None, line=None) -> tuple[list[st
         inner = _SLOT_INNER.match(m.group(1))
         value = inner.group(2).split() if inner else []
         if not value:
-            raise ValueError(f"{_where(file, line)}: slot span [{m.group(1)}] in annot_utt; expected [slot : value] with a non-empty value")
+            raise ValueError(
+                f"{_where(file, line)}: slot span [{m.group(1)}] in annot_utt; "
+                "expected [slot : value] with a non-empty value"
+            )
         tokens += value
         tags += [f"B-{inner.group(1)}"] + [f"I-{inner.group(1)}"] * (len(value) - 1)
         pos = m.end()
@@ -649,12 +670,17 @@ def load_massive(
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as e:
-                raise ValueError(f"{path}, line {i}: invalid JSON ({e.msg}); expected one JSON object per line") from None
+                raise ValueError(
+                    f"{path}, line {i}: invalid JSON ({e.msg}); expected one JSON object per line"
+                ) from None
             if not isinstance(row, dict):
                 raise ValueError(f"{path}, line {i}: {type(row).__name__}; expected a JSON object")
             for key in ("partition", "annot_utt", "intent"):
                 if key not in row:
-                    raise ValueError(f"{path}, line {i}: missing key {key!r}; expected partition, annot_utt, intent (locale, id optional)")
+                    raise ValueError(
+                        f"{path}, line {i}: missing key {key!r}; "
+                        "expected partition, annot_utt, intent (locale, id optional)"
+                    )
             locale = row.get("locale")
             if wanted is not None and locale not in wanted:
                 continue
@@ -725,10 +751,14 @@ def load_multilingual_tsv(
                 continue
             fields = line.split("\t")
             if len(fields) != 3:
-                raise ValueError(f"{p}, line {i}: {len(fields)} tab-separated fields; expected 3: label, text, language")
+                raise ValueError(
+                    f"{p}, line {i}: {len(fields)} tab-separated fields; expected 3: label, text, language"
+                )
             label, text, lang = (f.strip() for f in fields)
             if not label or not lang:
-                raise ValueError(f"{p}, line {i}: empty {'label' if not label else 'language'}; expected label<TAB>text<TAB>lang")
+                raise ValueError(
+                    f"{p}, line {i}: empty {'label' if not label else 'language'}; expected label<TAB>text<TAB>lang"
+                )
             if not text:
                 skipped.append(i)
                 continue
@@ -770,7 +800,9 @@ def load_clinc150(
         cols = raw.setdefault(canonical_split(key), {"text": [], "label": []})
         for k in keys:
             if k not in data:
-                raise ValueError(f"{path}: missing key {k!r}; expected train, val, test (and oos_* with include_oos=True)")
+                raise ValueError(
+                    f"{path}: missing key {k!r}; expected train, val, test (and oos_* with include_oos=True)"
+                )
             skipped = []
             for i, row in enumerate(data[k]):
                 if not (isinstance(row, (list, tuple)) and len(row) == 2 and all(isinstance(x, str) for x in row)):
@@ -784,7 +816,11 @@ def load_clinc150(
                 cols["text"].append(text)
                 cols["label"].append(label)
             if skipped:
-                warnings.warn(f"{path}: skipped {_plural(len(skipped), 'empty utterance')} in {k} (row {skipped[:10]})", DataWarning, stacklevel=2)
+                warnings.warn(
+                    f"{path}: skipped {_plural(len(skipped), 'empty utterance')} in {k} (row {skipped[:10]})",
+                    DataWarning,
+                    stacklevel=2,
+                )
     names = _align(raw, name=path.parent.name or "clinc150", reference_split="train", unseen_labels=unseen_labels)
     return _classification_dict(raw, names)
 
@@ -862,7 +898,9 @@ def load_hub_dataset(
     if src.is_file():
         builder = _BUILDERS.get(src.suffix.lower())
         if builder is None:
-            raise ValueError(f"load_hub_dataset: {src}: unknown file type {src.suffix!r}; expected one of {sorted(_BUILDERS)}")
+            raise ValueError(
+                f"load_hub_dataset: {src}: unknown file type {src.suffix!r}; expected one of {sorted(_BUILDERS)}"
+            )
         if src.suffix.lower() == ".tsv":
             kwargs.setdefault("delimiter", "\t")
         kwargs.setdefault("data_files", {_split_from_filename(src) or "train": str(src)})
@@ -872,7 +910,9 @@ def load_hub_dataset(
     if isinstance(loaded, datasets.Dataset):
         loaded = DatasetDict({canonical_split(split or "train"): loaded})
     elif not isinstance(loaded, DatasetDict):
-        raise ValueError(f"load_hub_dataset: {name_or_path} gave a {type(loaded).__name__}; expected a map-style dataset")
+        raise ValueError(
+            f"load_hub_dataset: {name_or_path} gave a {type(loaded).__name__}; expected a map-style dataset"
+        )
 
     joint = tokens_column is not None or tags_column is not None
     raw: dict[str, dict[str, list]] = {}
@@ -892,20 +932,28 @@ def load_hub_dataset(
             tokens = _as_strings(ds[tok_c], feats[tok_c], nested=True)
             tags = _as_strings(ds[tag_c], feats[tag_c], nested=True)
             int_c = intent_column or ("intent" if "intent" in ds.column_names else None)
-            intents = _as_strings(ds[need(int_c, "intent (intent_column)")], feats[int_c], nested=False) if int_c else None
+            intents = (
+                _as_strings(ds[need(int_c, "intent (intent_column)")], feats[int_c], nested=False) if int_c else None
+            )
             keep, skipped = [], []
             for i, (tk, tg) in enumerate(zip(tokens, tags)):
                 if not tk and not tg:
                     skipped.append(i)
                     continue
                 if len(tk) != len(tg):
-                    raise ValueError(f"{where}, row {i}: {len(tg)} tags for {len(tk)} tokens; expected one tag per token")
+                    raise ValueError(
+                        f"{where}, row {i}: {len(tg)} tags for {len(tk)} tokens; expected one tag per token"
+                    )
                 validate_bio(tg, where, f"row {i}", scheme)
                 if intents is not None and not intents[i]:
                     raise ValueError(f"{where}, row {i}: empty intent in column {int_c!r}")
                 keep.append(i)
             if skipped:
-                warnings.warn(f"{where}: skipped {_plural(len(skipped), 'empty utterance')} (row {skipped[:10]})", DataWarning, stacklevel=2)
+                warnings.warn(
+                    f"{where}: skipped {_plural(len(skipped), 'empty utterance')} (row {skipped[:10]})",
+                    DataWarning,
+                    stacklevel=2,
+                )
             cols["id"] = [str(x) for x in ds[need(id_column, "id")]] if id_column else [str(i) for i in range(len(ds))]
             cols["tokens"] = [tokens[i] for i in keep]
             cols["text"] = [" ".join(t) for t in cols["tokens"]]
@@ -925,7 +973,11 @@ def load_hub_dataset(
                     raise ValueError(f"{where}, row {i}: empty label in column {label_column!r}")
                 keep.append(i)
             if skipped:
-                warnings.warn(f"{where}: skipped {_plural(len(skipped), 'empty utterance')} (row {skipped[:10]})", DataWarning, stacklevel=2)
+                warnings.warn(
+                    f"{where}: skipped {_plural(len(skipped), 'empty utterance')} (row {skipped[:10]})",
+                    DataWarning,
+                    stacklevel=2,
+                )
             cols["text"] = [str(texts[i]) for i in keep]
             cols["label"] = [labels[i].strip() for i in keep]
             if id_column:
@@ -935,7 +987,9 @@ def load_hub_dataset(
             langs = _as_strings(ds[need(language_column, "language")], feats[language_column], nested=False)
             cols["language"] = [langs[i] for i in keep]
         raw[canonical_split(split_name)] = cols
-    names = _align(raw, name=Path(str(name_or_path)).name, reference_split=reference_split, unseen_labels=unseen_labels)
+    names = _align(
+        raw, name=Path(str(name_or_path)).name, reference_split=reference_split, unseen_labels=unseen_labels
+    )
     return _joint_dict(raw, names) if joint else _classification_dict(raw, names)
 
 
@@ -972,7 +1026,9 @@ def align_label_sets(
     columns = [c for c in ("intent", "label", "tags") if any(c in ds.column_names for ds in dataset_dict.values())]
     raw = {}
     for split, ds in dataset_dict.items():
-        raw[split] = {c: _as_strings(ds[c], ds.features[c], nested=c == "tags") for c in columns if c in ds.column_names}
+        raw[split] = {
+            c: _as_strings(ds[c], ds.features[c], nested=c == "tags") for c in columns if c in ds.column_names
+        }
     known = dict(label_names or {})
     source = {c: "the given label list" for c in known}
     if reference_split not in raw:
@@ -985,7 +1041,11 @@ def align_label_sets(
                 continue
             feature = ref.features[c].feature if c == "tags" else ref.features[c]
             if isinstance(feature, ClassLabel):  # keep the existing label order
-                seen = {t for seq in raw[reference_split][c] for t in seq} if c == "tags" else set(raw[reference_split][c])
+                seen = (
+                    {t for seq in raw[reference_split][c] for t in seq}
+                    if c == "tags"
+                    else set(raw[reference_split][c])
+                )
                 known[c] = [n for n in feature.names if n in seen]
                 source[c] = reference_split
     names = _align(
@@ -1004,4 +1064,3 @@ def align_label_sets(
             new = new.add_column(c, _encode(raw[split][c], names[c], c == "tags"), feature=feature)
         out[split] = new.select_columns(order)
     return out
-

@@ -1,0 +1,17 @@
+"""Layers written once and shared by every model family."""
+
+from .gradient_reversal import GradientReversal, GradientReversalFunction, dann_lambda_schedule, grad_reverse
+from .heads import ClassificationHead, sequence_classification_loss
+from .losses import DifferenceLoss, difference_loss, language_discriminator_accuracy
+
+__all__ = [
+    "ClassificationHead",
+    "DifferenceLoss",
+    "GradientReversal",
+    "GradientReversalFunction",
+    "dann_lambda_schedule",
+    "difference_loss",
+    "grad_reverse",
+    "language_discriminator_accuracy",
+    "sequence_classification_loss",
+]

@@ -390,27 +390,35 @@ class CRF(torchcrf.CRF):
         bound = float(start.abs().max() + T * (em.abs().max() + trans.abs().max()))
         slack = col_range + 1e-3 + 1e-5 * bound
         prune = em.device.type == "cpu" and math.isfinite(slack) and C >= 16
-        em_t = em.unbind(1)
+        # Longest rows first, so the rows still running at step t are a prefix [:n[t]] of the
+        # batch (the mask is a prefix of each row here).
+        lengths_sorted, perm = lengths.sort(descending=True, stable=True)
+        em_t = em[perm].unbind(1)
+        len_list = lengths_sorted.tolist()
+        n = [sum(1 for L in len_list if L > t) for t in range(T + 1)]
         score = start + em_t[0]
         history = [score]
         for t in range(1, T):
-            score = self._max_plus(score, trans, trans_t, slack, prune) + em_t[t]
+            if n[t] == 0:
+                break
+            score = self._max_plus(score[: n[t]], trans, trans_t, slack, prune) + em_t[t][: n[t]]
             history.append(score)
-        # Rows stop at their own length (the mask is a prefix here): take each row's last score.
-        last = (lengths - 1).clamp_min(0)
-        final = torch.stack(history, 1)[torch.arange(B, device=em.device), last] + end
+        # Each row's last score: rows [n[t+1], n[t]) end at step t; empty rows take step 0.
+        final = torch.cat([history[t][n[t + 1] : n[t]] for t in range(len(history) - 1, -1, -1)] + [history[0][n[0] :]])
         # Backtrace: recover each back-pointer as pytorch-crf's argmax over
         # (score[t-1] + transitions[:, tag]) + emission[tag], so ties break the same way.
-        cur = final.argmax(1)
+        cur = (final + end).argmax(1)
         cols = [cur] * T
-        for t in range(T - 1, 0, -1):
-            e_cur = em_t[t].gather(1, cur.unsqueeze(1))
-            cand = ((history[t - 1] + F.embedding(cur, trans_t)) + e_cur).argmax(1)
-            cur = torch.where(lengths > t, cand, cur)
+        for t in range(len(history) - 1, 0, -1):
+            m = n[t]
+            e_cur = em_t[t][:m].gather(1, cur[:m].unsqueeze(1))
+            cand = ((history[t - 1][:m] + F.embedding(cur[:m], trans_t)) + e_cur).argmax(1)
+            cur = torch.cat([cand, cur[m:]]) if m < B else cand
             cols[t - 1] = cur
+        paths = torch.empty(B, T, dtype=torch.long, device=em.device)
+        paths[perm] = torch.stack(cols, 1)
         valid = torch.arange(T, device=em.device).unsqueeze(0) < lengths.unsqueeze(1)
-        paths = torch.stack(cols, 1).masked_fill(~valid, pad_tag)
-        return paths, lengths, order
+        return paths.masked_fill_(~valid, pad_tag), lengths, order
 
     @staticmethod
     def _max_plus(score, trans, trans_t, slack, prune):

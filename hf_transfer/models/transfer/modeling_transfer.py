@@ -120,4 +120,4 @@ class TransferForSequenceClassification(TransferPreTrainedModel):
         loss = None
         if labels is not None:
             loss, self.config.problem_type = sequence_classification_loss(logits, labels, self.config.problem_type, self.num_labels)
-        return SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=encoded.last_hidden_state)
+        return SequenceClassifierOutput(loss=loss, logits=logits)

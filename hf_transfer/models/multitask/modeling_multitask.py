@@ -1,0 +1,291 @@
+"""Joint intent classification + slot filling with shared and private feature extractors and a
+CRF (the reference design's multi-task model).
+
+Three extractors read the same utterance: one private to the intent task, one shared, one
+private to the slot task (the shared-private scheme of Liu, Qiu & Huang, ACL 2017). The intent
+task reads `concat(intent-private, shared)` max-pooled over time; the slot task reads
+`concat(slot-private, shared)` per word and feeds a linear-chain CRF (Lafferty et al., 2001;
+Lample et al., NAACL 2016). Slot emissions are word-level: sub-word pieces are pooled into
+words before the head, so the CRF never sees them (Chen et al., 2019, "BERT for Joint Intent
+Classification and Slot Filling", tag the first piece of each word; so do we by default).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from transformers.utils import ModelOutput
+
+from ...encoders.bcnn import BCNNTower
+from ...encoders.outputs import EncoderOutput
+from ...layers.crf import CRF, allowed_transitions
+from ...layers.heads import ClassificationHead
+from ..transfer.modeling_transfer import TransferPreTrainedModel, build_encoder
+from .configuration_multitask import SharedPrivateConfig
+
+IGNORE_INDEX = -100
+
+
+@dataclass
+class SharedPrivateOutput(ModelOutput):
+    """
+    Args:
+        loss: `intent_loss_weight * intent_loss + slot_loss_weight * slot_loss` (the tasks whose
+            labels were given and whose weight is not 0).
+        intent_loss: cross-entropy of the intents.
+        slot_loss: CRF negative log-likelihood (mean over utterances) or token cross-entropy.
+        intent_logits: `[batch, num_intents]`.
+        slot_logits: `[batch, words, num_tags]` word-level emissions (never sub-word pieces).
+        slot_paths: `[batch, words]` decoded tag ids (CRF Viterbi, or argmax without CRF), -100
+            at padding; returned in eval mode or with `return_slot_paths=True`.
+    """
+
+    loss: torch.Tensor | None = None
+    intent_loss: torch.Tensor | None = None
+    slot_loss: torch.Tensor | None = None
+    intent_logits: torch.Tensor | None = None
+    slot_logits: torch.Tensor | None = None
+    slot_paths: torch.Tensor | None = None
+
+
+class _Tower(nn.Module):
+    """A private BCNN tower over another module's token features (embeddings or a shared
+    encoder's outputs), returning an `EncoderOutput` like the full encoders do."""
+
+    def __init__(self, input_dim, kernel_sizes, num_filters, word_pooling, sentence_pooling, dropout=0.0):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.tower = BCNNTower(input_dim, kernel_sizes, num_filters)
+        self.word_pooling = word_pooling
+        self.sentence_pooling = sentence_pooling
+
+    @property
+    def hidden_size(self) -> int:
+        return self.tower.output_dim
+
+    def forward(self, features, token_mask, word_ids=None, num_words=None) -> EncoderOutput:
+        tokens = self.tower(self.dropout(features), token_mask)
+        return EncoderOutput.from_tokens(tokens, token_mask, word_ids, self.word_pooling, self.sentence_pooling, num_words)
+
+
+class SharedPrivateForIntentAndSlotFilling(TransferPreTrainedModel):
+    """Shared-private multi-task model for intents and slots (see `SharedPrivateConfig`).
+
+    Encoders:
+    - BCNN (`encoder_type="bcnn"`): one embedding; the shared extractor is a `BCNN` and the
+      private ones are BCNN towers over the same embeddings (the reference design), or with
+      `private_encoder="bcnn_tower"` towers over the shared BCNN's features.
+    - Transformer (`encoder_type="backbone"`, build with `from_backbone(path, ...)`):
+      `private_encoder="full"` uses three copies of the transformer (each fine-tuned; 3x the
+      parameters and compute); `"bcnn_tower"` one shared transformer and light BCNN towers over
+      its token features (about the cost of one transformer).
+    - `use_private=False`: shared-only (one encoder, two heads). A loss weight of 0 drops a
+      task (its head and private extractor are not built): single-task models.
+
+    Heads (`head_hidden_size=2048` is the reference design): intent: concat -> pool over time
+    -> dropout -> Linear+ReLU -> Linear, cross-entropy; slots: concat per word -> Linear+ReLU
+    -> dropout -> Linear -> CRF.
+
+    Training with `transformers.Trainer`: use `DataCollatorForWordLevel`, keep the raw columns
+    (`remove_unused_columns=False`), `label_names=["intent_labels", "slot_labels"]` (or
+    `["slot_labels"]` for slots-only data) and `compute_metrics=make_compute_metrics(config)`.
+    """
+
+    config_class = SharedPrivateConfig
+    config: SharedPrivateConfig
+
+    def __init__(self, config: SharedPrivateConfig):
+        super().__init__(config)
+        if config.predicts_slots and config.num_tags < 1:
+            raise ValueError("SharedPrivateConfig.id2tag is empty: slot filling needs the tag names (or set slot_loss_weight=0)")
+        if config.predicts_intent and config.num_labels < 1:
+            raise ValueError("SharedPrivateConfig needs id2label (the intent names), or intent_loss_weight=0")
+        self.shared_encoder = build_encoder(config)
+        shared_dim = config.encoder_hidden_size
+        self.intent_encoder = self._private() if config.use_private and config.predicts_intent else None
+        self.slot_encoder = self._private() if config.use_private and config.predicts_slots else None
+        hidden, dropout = config.head_hidden_size, config.head_dropout
+        if config.predicts_intent:
+            in_dim = shared_dim + (self.intent_encoder.hidden_size if self.intent_encoder is not None else 0)
+            self.intent_head = ClassificationHead(in_dim, config.num_labels, hidden, dropout)
+        else:
+            self.intent_head = None
+        if config.predicts_slots:
+            in_dim = shared_dim + (self.slot_encoder.hidden_size if self.slot_encoder is not None else 0)
+            self.slot_head = ClassificationHead(in_dim, config.num_tags, hidden, dropout, dropout_after_hidden=True)
+            scheme = config.resolved_crf_scheme()
+            constraints = allowed_transitions(config.id2tag, scheme) if scheme else None
+            self.crf = CRF(config.num_tags, batch_first=True, constraints=constraints) if config.use_crf else None
+        else:
+            self.slot_head = self.crf = None
+        self.post_init()
+
+    def _private(self) -> nn.Module:
+        config = self.config
+        if config.private_encoder == "bcnn_tower":
+            input_dim = config.encoder_hidden_size
+        elif config.encoder_type == "bcnn":
+            input_dim = config.embedding_dim
+        else:
+            return build_encoder(config)  # a full copy of the transformer
+        return _Tower(input_dim, config.kernel_sizes, config.num_filters, config.word_pooling, config.sentence_pooling, config.embedding_dropout if config.private_encoder == "full" else 0.0)
+
+    def _init_weights(self, module):
+        if isinstance(module, CRF):
+            return  # pytorch-crf's own uniform(-0.1, 0.1) init
+        super()._init_weights(module)
+
+    def get_input_embeddings(self):
+        return self.shared_encoder.get_input_embeddings()
+
+    def _extract(self, encoder, input_ids, attention_mask, word_ids, token_type_ids, num_words, shared):
+        """Features of one private extractor."""
+        if isinstance(encoder, _Tower):
+            if self.config.private_encoder == "bcnn_tower":
+                return encoder(shared.token_hidden_state, shared.token_mask, word_ids, num_words)
+            embeds = self.shared_encoder.get_input_embeddings()(input_ids)
+            return encoder(embeds, shared.token_mask, word_ids, num_words)
+        return encoder(input_ids=input_ids, attention_mask=attention_mask, word_ids=word_ids, token_type_ids=token_type_ids, num_words=num_words)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        word_ids: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        intent_labels: torch.Tensor | None = None,
+        slot_labels: torch.Tensor | None = None,
+        return_slot_paths: bool | None = None,
+    ) -> SharedPrivateOutput:
+        r"""
+        Args:
+            input_ids, attention_mask, token_type_ids: `[batch, tokens]` as the tokenizer gives them.
+            word_ids: `[batch, tokens]` word index of each token, -1 for special tokens and
+                padding (`tokenize_words`); without it every token counts as a word.
+            intent_labels: `[batch]` intent ids.
+            slot_labels: `[batch, words]` tag ids per word, -100 at padding (and at words to ignore).
+            return_slot_paths: decode the best tag paths (default: in eval mode only).
+        """
+        config = self.config
+        if input_ids is None:
+            raise ValueError("SharedPrivateForIntentAndSlotFilling.forward needs input_ids")
+        if attention_mask is None:
+            attention_mask = input_ids.ne(config.pad_token_id if config.pad_token_id is not None else 0).long()
+        if word_ids is None:  # every real token is a word
+            word_ids = torch.where(attention_mask.bool(), torch.cumsum(attention_mask.long(), 1) - 1, torch.full_like(input_ids, -1))
+        num_words = None
+        if slot_labels is not None:
+            if slot_labels.dim() != 2 or slot_labels.shape[0] != input_ids.shape[0]:
+                raise ValueError(f"slot_labels must be [batch, words] with batch {input_ids.shape[0]}, got shape {tuple(slot_labels.shape)}")
+            num_words = slot_labels.shape[1]
+            longest = int(word_ids.max()) + 1 if word_ids.numel() else 0
+            if longest > num_words:
+                raise ValueError(f"slot_labels has {num_words} word positions but word_ids reach word {longest - 1}; pad slot_labels to the word count with -100")
+        shared = self.shared_encoder(input_ids=input_ids, attention_mask=attention_mask, word_ids=word_ids, token_type_ids=token_type_ids, num_words=num_words)
+        if num_words is None:
+            num_words = shared.last_hidden_state.shape[1]
+
+        losses, weights = {}, {}
+        intent_logits = slot_logits = slot_paths = None
+        if config.predicts_intent:
+            feats = [shared.pooler_output]
+            if self.intent_encoder is not None:
+                feats.insert(0, self._extract(self.intent_encoder, input_ids, attention_mask, word_ids, token_type_ids, num_words, shared).pooler_output)
+            intent_logits = self.intent_head(torch.cat(feats, -1))
+            if intent_labels is not None:
+                losses["intent"] = nn.functional.cross_entropy(intent_logits, intent_labels.view(-1).long(), ignore_index=IGNORE_INDEX)
+                weights["intent"] = config.intent_loss_weight
+        word_mask = shared.mask
+        if config.predicts_slots:
+            feats = [shared.last_hidden_state]
+            if self.slot_encoder is not None:
+                feats.insert(0, self._extract(self.slot_encoder, input_ids, attention_mask, word_ids, token_type_ids, num_words, shared).last_hidden_state)
+            slot_logits = self.slot_head(torch.cat(feats, -1))
+            if slot_labels is not None:
+                labels = slot_labels.long().masked_fill(~word_mask, IGNORE_INDEX)
+                if self.crf is not None:
+                    losses["slot"] = self.crf.neg_log_likelihood(slot_logits, labels, word_mask, reduction="mean")
+                else:
+                    losses["slot"] = nn.functional.cross_entropy(slot_logits.reshape(-1, config.num_tags), labels.reshape(-1), ignore_index=IGNORE_INDEX)
+                weights["slot"] = config.slot_loss_weight
+            if return_slot_paths or (return_slot_paths is None and not self.training):
+                slot_paths = self.decode_slots(slot_logits, word_mask)
+        loss = None
+        if losses:
+            loss = sum(weights[k] * v for k, v in losses.items())
+        return SharedPrivateOutput(
+            loss=loss,
+            intent_loss=losses.get("intent"),
+            slot_loss=losses.get("slot"),
+            intent_logits=intent_logits,
+            slot_logits=slot_logits,
+            slot_paths=slot_paths,
+        )
+
+    @torch.no_grad()
+    def decode_slots(self, slot_logits: torch.Tensor, word_mask: torch.Tensor) -> torch.Tensor:
+        """Best tag ids per word `[batch, words]`, -100 at padding: constrained Viterbi with a
+        CRF, else the argmax of the emissions."""
+        if self.crf is not None:
+            return self.crf.decode(slot_logits, word_mask, as_tensor=True, pad_tag=IGNORE_INDEX)
+        return slot_logits.argmax(-1).masked_fill(~word_mask, IGNORE_INDEX)
+
+
+def make_compute_metrics(config: SharedPrivateConfig):
+    """A `Trainer` `compute_metrics` for this model: intent accuracy, slot precision / recall /
+    F1 (seqeval, entity level) and exact-frame accuracy, in percent, computed on the decoded
+    `slot_paths` (Viterbi with a CRF), never on the emissions' argmax.
+
+    Expects the model's eval predictions (`intent_logits`, `slot_logits`, `slot_paths` in that
+    order, the losses being ignored through `config.keys_to_ignore_at_inference`) and labels in
+    the order `label_names=["intent_labels", "slot_labels"]` (or `["slot_labels"]`)."""
+    from ...metrics import compute_joint_metrics, intent_accuracy
+
+    id2intent = dict(config.id2label) if config.predicts_intent else None
+    id2tag = dict(config.id2tag or {})
+    outside_id = (config.tag2id or {}).get("O", 0)
+
+    def compute_metrics(eval_pred):
+        preds, labels = eval_pred.predictions, eval_pred.label_ids
+        preds = list(preds) if isinstance(preds, (tuple, list)) else [preds]
+        labels = list(labels) if isinstance(labels, (tuple, list)) else [labels]
+        intent_logits = preds.pop(0) if config.predicts_intent else None
+        slot_paths = preds[-1] if config.predicts_slots else None
+        if len(labels) == 2:
+            intent_labels, slot_labels = labels
+        elif config.predicts_intent and not config.predicts_slots:
+            intent_labels, slot_labels = labels[0], None
+        else:
+            intent_labels, slot_labels = None, labels[0]
+        if slot_paths is None or slot_labels is None:
+            if intent_logits is None or intent_labels is None:
+                raise ValueError("compute_metrics: no intent or slot predictions with labels; check label_names")
+            return {"intent_accuracy": 100.0 * intent_accuracy(np.asarray(intent_logits).argmax(-1).tolist(), np.asarray(intent_labels).tolist())}
+        if intent_labels is None:
+            intent_logits = None
+        return compute_joint_metrics(
+            None if intent_logits is None else np.asarray(intent_logits).argmax(-1),
+            None if intent_labels is None else np.asarray(intent_labels),
+            _align_paths(np.asarray(slot_paths), np.asarray(slot_labels), outside_id),
+            np.asarray(slot_labels),
+            id2intent,
+            id2tag,
+        )
+
+    return compute_metrics
+
+
+def _align_paths(paths: np.ndarray, labels: np.ndarray, outside_id: int = 0) -> np.ndarray:
+    """Pad/cut decoded paths to the labels' width (batches of different word counts are
+    concatenated with -100 padding by the Trainer); a labelled word with no prediction (a word
+    with no token, e.g. a character the tokenizer drops) counts as predicted `O`."""
+    n, w = labels.shape
+    out = np.full((n, w), IGNORE_INDEX, dtype=np.int64)
+    k = min(w, paths.shape[1])
+    out[:, :k] = paths[:, :k]
+    missing = (out == IGNORE_INDEX) & (labels != IGNORE_INDEX)
+    out[missing] = outside_id
+    return out

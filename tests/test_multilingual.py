@@ -1,0 +1,409 @@
+"""Adversarial shared-private multilingual model: gradient reversal inside the model, the
+difference loss term, routing, ablations, the toy adversarial problem, save/load, errors,
+Trainer integration, the projection PNG and the example in smoke mode."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from hf_transfer.layers.losses import difference_loss
+from hf_transfer.models.multilingual import (
+    AdversarialSharedPrivateConfig,
+    AdversarialSharedPrivateForSequenceClassification,
+    ablation_config_kwargs,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+VOCAB = 50
+
+
+def tiny_config(**kwargs):
+    defaults = dict(
+        languages=["ru", "es", "de"],
+        vocab_size=VOCAB,
+        embedding_dim=8,
+        kernel_sizes=[1, 2],
+        num_filters=6,
+        feature_size=5,
+        discriminator_hidden_size=7,
+        num_labels=3,
+        classifier_dropout=0.0,
+        discriminator_dropout=0.0,
+    )
+    defaults.update(kwargs)
+    return AdversarialSharedPrivateConfig(**defaults)
+
+
+def batch(n=6, length=7, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(2, VOCAB, (n, length), generator=g)
+    ids[0, -2:] = 0  # some padding
+    return dict(
+        input_ids=ids,
+        attention_mask=ids.ne(0).long(),
+        language_ids=torch.arange(n) % 3,
+        labels=torch.randint(0, 3, (n,), generator=g),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# gradient reversal and the loss parts
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("grl_lambda", [1.0, 0.3])
+def test_discriminator_gradient_reaches_shared_encoder_reversed_and_scaled(grl_lambda):
+    model = AdversarialSharedPrivateForSequenceClassification(tiny_config(grl_lambda=grl_lambda)).eval()
+    b = batch()
+    out = model(**b)
+    model.zero_grad()
+    out.adversarial_loss.backward()
+    through_model = {n: p.grad.clone() for n, p in model.shared_encoder.named_parameters() if p.grad is not None}
+    disc_through_model = {n: p.grad.clone() for n, p in model.discriminator.named_parameters()}
+    assert through_model, "the discriminator loss must reach the shared encoder"
+    # reference: the same discriminator loss without any reversal
+    model.zero_grad()
+    shared = model.shared_features(b["input_ids"], b["attention_mask"])
+    ref = nn.functional.cross_entropy(model.discriminator(shared), b["language_ids"])
+    torch.testing.assert_close(ref, out.adversarial_loss)
+    ref.backward()
+    for name, grad in through_model.items():
+        torch.testing.assert_close(grad, -grl_lambda * model.shared_encoder.get_parameter(name).grad)
+    for name, grad in disc_through_model.items():  # the discriminator itself is not reversed
+        torch.testing.assert_close(grad, model.discriminator.get_parameter(name).grad)
+    # private branch and task head get nothing from the adversarial loss
+    assert all(p.grad is None or p.grad.abs().sum() == 0 for p in model.private.parameters())
+
+
+def test_total_loss_is_weighted_sum_of_parts():
+    config = tiny_config(adversarial_weight=0.05, difference_weight=0.01)
+    model = AdversarialSharedPrivateForSequenceClassification(config).eval()
+    out = model(**batch())
+    assert out.difference_loss > 0
+    expected = out.task_loss + 0.05 * out.adversarial_loss + 0.01 * out.difference_loss
+    torch.testing.assert_close(out.loss, expected)
+    torch.testing.assert_close(out.difference_loss, difference_loss(out.private_features, out.shared_features))
+    torch.testing.assert_close(out.task_loss, nn.functional.cross_entropy(out.logits, batch()["labels"]))
+
+
+def test_difference_loss_gradient_pushes_towards_orthogonality():
+    model = AdversarialSharedPrivateForSequenceClassification(tiny_config(feature_activation="none", use_adversary=False)).train()
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    b = batch(n=16, seed=1)
+    first = None
+    for _ in range(30):
+        out = model(**b)
+        first = float(out.difference_loss.detach()) if first is None else first
+        opt.zero_grad()
+        out.difference_loss.backward()
+        opt.step()
+    assert float(model(**b).difference_loss) < 0.2 * first
+
+
+@pytest.mark.parametrize(
+    "variant,has_private,has_disc,has_diff",
+    [
+        ("joint", False, False, False),
+        ("shared_private", True, False, False),
+        ("adversarial", True, True, False),
+        ("adversarial_diff", True, True, True),
+    ],
+)
+def test_ablation_flags_change_what_is_computed(variant, has_private, has_disc, has_diff):
+    model = AdversarialSharedPrivateForSequenceClassification(tiny_config(**ablation_config_kwargs(variant)))
+    out = model(**batch())
+    assert (model.private is not None) == has_private
+    assert (model.discriminator is not None) == has_disc
+    assert (out.private_features is not None) == has_private
+    assert (out.language_logits is not None) == has_disc and (out.adversarial_loss is not None) == has_disc
+    assert (out.difference_loss is not None) == has_diff
+    assert model.classifier.out_proj.in_features == 5 * (2 if has_private else 1)
+    if variant == "joint":
+        torch.testing.assert_close(out.loss, out.task_loss)
+
+
+def test_ablation_config_errors():
+    with pytest.raises(ValueError, match="use_difference=True needs use_private"):
+        tiny_config(use_private=False, use_adversary=False)
+    with pytest.raises(ValueError, match="separate"):
+        ablation_config_kwargs("separate")
+    with pytest.raises(ValueError, match="adversarial_schedule"):
+        tiny_config(adversarial_schedule="gan")
+    with pytest.raises(ValueError, match="at least 2 languages"):
+        AdversarialSharedPrivateForSequenceClassification(tiny_config(languages=["ru"]))
+
+
+# ---------------------------------------------------------------------------------------------
+# routing and language ids
+# ---------------------------------------------------------------------------------------------
+
+
+def test_per_language_private_encoders_route_each_example():
+    model = AdversarialSharedPrivateForSequenceClassification(tiny_config(private_encoders="per_language")).eval()
+    assert len(model.private) == 3
+    b = batch()
+    out = model(**b)
+    embeds = model.get_input_embeddings()(b["input_ids"])
+    for i in range(b["input_ids"].shape[0]):
+        lang = int(b["language_ids"][i])
+        own = model.private[lang](b["input_ids"][i : i + 1], b["attention_mask"][i : i + 1], None, embeds[i : i + 1])
+        torch.testing.assert_close(out.private_features[i : i + 1], own)
+        other = model.private[(lang + 1) % 3](b["input_ids"][i : i + 1], b["attention_mask"][i : i + 1], None, embeds[i : i + 1])
+        assert not torch.allclose(own, other)
+    # held-out language (-100): mean of all private encoders, ignored by the discriminator loss
+    ids = b["language_ids"].clone()
+    ids[1] = -100
+    out2 = model(**{**b, "language_ids": ids})
+    mean = torch.stack([model.private[k](b["input_ids"][1:2], b["attention_mask"][1:2], None, embeds[1:2]) for k in range(3)]).mean(0)
+    torch.testing.assert_close(out2.private_features[1:2], mean)
+    keep = ids != -100
+    torch.testing.assert_close(out2.adversarial_loss, nn.functional.cross_entropy(out2.language_logits[keep], ids[keep]))
+    # an example's private features do not depend on the other examples of the batch
+    torch.testing.assert_close(out.private_features[2:4], model(**{k: v[2:4] for k, v in b.items()}).private_features)
+
+
+def test_single_private_encoder_ignores_language():
+    model = AdversarialSharedPrivateForSequenceClassification(tiny_config()).eval()
+    b = batch()
+    out = model(**b)
+    out2 = model(**{**b, "language_ids": (b["language_ids"] + 1) % 3})
+    torch.testing.assert_close(out.logits, out2.logits)
+    shifted = (b["language_ids"] + 1) % 3
+    torch.testing.assert_close(out2.adversarial_loss, nn.functional.cross_entropy(out.language_logits, shifted))
+
+
+def test_language_id_errors_name_the_id_and_the_known_languages():
+    model = AdversarialSharedPrivateForSequenceClassification(tiny_config())
+    b = batch()
+    for bad in (3, -1):
+        ids = b["language_ids"].clone()
+        ids[2] = bad
+        with pytest.raises(ValueError, match=rf"language id {bad} is out of range.*0=ru, 1=es, 2=de"):
+            model(**{**b, "language_ids": ids})
+    with pytest.raises(ValueError, match=r"shape \[batch\]"):
+        model(**{**b, "language_ids": torch.zeros(2, dtype=torch.long)})
+    with pytest.raises(ValueError, match=r"unknown language 'fr'.*\['ru', 'es', 'de'\]"):
+        model.config.encode_languages(["ru", "fr"])
+    assert model.config.encode_languages(["de", "fr"], allow_unknown=True) == [2, -100]
+    with pytest.raises(ValueError, match="needs language_ids in training"):
+        AdversarialSharedPrivateForSequenceClassification(tiny_config(private_encoders="per_language")).train()(b["input_ids"])
+
+
+# ---------------------------------------------------------------------------------------------
+# the toy problem: the shared encoder can remove the language signal
+# ---------------------------------------------------------------------------------------------
+
+
+def toy_data(n=256, seed=0):
+    """Each sentence: one task token (2-5 -> class 0, 6-9 -> class 1) among four tokens of its
+    language (10-29 language 0, 30-49 language 1). The label never depends on the language."""
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, 2, (n,), generator=g)
+    langs = torch.randint(0, 2, (n,), generator=g)
+    task = 2 + 4 * labels + torch.randint(0, 4, (n,), generator=g)
+    lang_tokens = 10 + 20 * langs[:, None] + torch.randint(0, 20, (n, 4), generator=g)
+    ids = torch.cat([lang_tokens[:, :2], task[:, None], lang_tokens[:, 2:]], dim=1)
+    return dict(input_ids=ids, attention_mask=torch.ones_like(ids), language_ids=langs, labels=labels)
+
+
+def train_toy(grl_lambda, steps=150):
+    torch.manual_seed(0)
+    config = tiny_config(
+        languages=["a", "b"], num_labels=2, embedding_dim=8, kernel_sizes=[1], num_filters=8, feature_size=8,
+        discriminator_hidden_size=16, adversarial_weight=1.0, grl_lambda=grl_lambda, use_difference=False,
+    )
+    model = AdversarialSharedPrivateForSequenceClassification(config).train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    data = toy_data()
+    for step in range(steps):
+        rows = torch.randperm(256, generator=torch.Generator().manual_seed(step))[:64]
+        out = model(**{k: v[rows] for k, v in data.items()})
+        opt.zero_grad()
+        out.loss.backward()
+        opt.step()
+    model.eval()
+    test = toy_data(seed=1)
+    with torch.no_grad():
+        out = model(**test)
+    disc_acc = (out.language_logits.argmax(-1) == test["language_ids"]).float().mean().item()
+    task_acc = (out.logits.argmax(-1) == test["labels"]).float().mean().item()
+    return disc_acc, task_acc
+
+
+def test_toy_discriminator_goes_to_chance_only_with_reversal():
+    disc_plain, task_plain = train_toy(grl_lambda=0.0)  # discriminator trained, encoder not adversarial
+    disc_adv, task_adv = train_toy(grl_lambda=1.0)
+    assert disc_plain > 0.95, disc_plain  # the language is easy to read off plain shared features
+    assert abs(disc_adv - 0.5) < 0.1, disc_adv  # ... and not after adversarial training
+    assert task_plain > 0.95 and task_adv > 0.95, (task_plain, task_adv)
+
+
+# ---------------------------------------------------------------------------------------------
+# alternating schedule
+# ---------------------------------------------------------------------------------------------
+
+
+def test_alternating_phases_update_the_right_parameters():
+    model = AdversarialSharedPrivateForSequenceClassification(tiny_config(adversarial_schedule="alternating")).train()
+    b = batch()
+    model.adversarial_phase = "discriminator"
+    model.zero_grad()
+    model(**b).loss.backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.discriminator.parameters())
+    assert all(p.grad is None for p in model.shared_encoder.parameters())
+    assert all(p.grad is None for p in model.classifier.parameters())
+    model.adversarial_phase = "encoder"
+    model.zero_grad()
+    out = model(**b)
+    out.loss.backward()
+    assert all(p.grad is None for p in model.discriminator.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.shared_encoder.parameters())
+    # the encoder minimises the cross-entropy of the (frozen) discriminator's prediction to uniform
+    with torch.no_grad():
+        confusion = -torch.log_softmax(out.language_logits, -1).mean(-1).mean()
+    torch.testing.assert_close(out.loss, out.task_loss + 0.05 * confusion + out.difference_loss)
+
+
+# ---------------------------------------------------------------------------------------------
+# save / load, Trainer, picture, backbone
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("private_encoders", ["single", "per_language"])
+def test_save_load_round_trip_exact(tmp_path, private_encoders):
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    model = AdversarialSharedPrivateForSequenceClassification(tiny_config(private_encoders=private_encoders, private_encoder_type="copy")).eval()
+    b = batch()
+    out = model(**b)
+    model.save_pretrained(tmp_path)
+    assert (tmp_path / "model.safetensors").exists() and not list(tmp_path.glob("*.bin"))
+    assert AutoConfig.from_pretrained(tmp_path).languages == ["ru", "es", "de"]
+    loaded = AutoModelForSequenceClassification.from_pretrained(tmp_path).eval()
+    assert type(loaded) is AdversarialSharedPrivateForSequenceClassification
+    out2 = loaded(**b)
+    for key in ("loss", "logits", "language_logits", "task_loss", "adversarial_loss", "difference_loss"):
+        torch.testing.assert_close(out[key], out2[key], rtol=0, atol=0)
+
+
+def test_backbone_private_copies_and_tower(tiny_bert_config):
+    from transformers import AutoModel
+
+    backbone = AutoModel.from_config(tiny_bert_config)
+    for kind, copies in (("copy", 2), ("tower", 1)):
+        config_kwargs = dict(languages=["ru", "es"], num_labels=3, feature_size=5, kernel_sizes=[1, 2], num_filters=4, private_encoder_type=kind)
+        model = AdversarialSharedPrivateForSequenceClassification.from_backbone(backbone, **config_kwargs).eval()
+        assert len(model.backbone_encoders()) == copies
+        for enc in model.backbone_encoders():  # pretrained weights in every copy
+            torch.testing.assert_close(enc.model.embeddings.word_embeddings.weight, backbone.embeddings.word_embeddings.weight)
+        ids = torch.randint(1, 99, (4, 6))
+        out = model(input_ids=ids, attention_mask=torch.ones_like(ids), language_ids=torch.tensor([0, 1, 0, 1]), labels=torch.tensor([0, 1, 2, 0]))
+        assert out.logits.shape == (4, 3) and out.loss is not None
+
+
+def _trainer_dataset(n=48):
+    from datasets import Dataset
+
+    data = toy_data(n)
+    return Dataset.from_dict({k: v.tolist() for k, v in data.items()})
+
+
+def test_trainer_treats_language_ids_as_input_and_logs_parts(tmp_path):
+    from transformers import TrainingArguments, default_data_collator
+
+    from hf_transfer.training.adversarial import AdversarialScheduleCallback, AdversarialTrainer
+
+    config = tiny_config(languages=["a", "b"], num_labels=2)
+    model = AdversarialSharedPrivateForSequenceClassification(config)
+    seen = []
+    original = model.forward
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("language_ids"))
+        return original(*args, **kwargs)
+
+    model.forward = spy
+    args = TrainingArguments(
+        output_dir=str(tmp_path), per_device_train_batch_size=16, per_device_eval_batch_size=16, max_steps=6, logging_steps=3,
+        eval_strategy="steps", eval_steps=3, save_strategy="no", report_to=[], label_names=["labels"], use_cpu=True,
+        remove_unused_columns=False, disable_tqdm=True,
+    )
+    ds = _trainer_dataset()
+    trainer = AdversarialTrainer(model=model, args=args, train_dataset=ds, eval_dataset=ds, data_collator=default_data_collator,
+                                 callbacks=[AdversarialScheduleCallback(grl_schedule="dann")])
+    assert trainer.label_names == ["labels"]
+    trainer.train()
+    assert seen and all(ids is not None and ids.shape == (16,) for ids in seen)
+    logs = trainer.state.log_history
+    train_logs = [x for x in logs if "loss" in x and "eval_loss" not in x]
+    eval_logs = [x for x in logs if "eval_loss" in x]
+    assert train_logs and all({"task_loss", "adversarial_loss", "difference_loss"} <= set(x) for x in train_logs)
+    assert eval_logs and all(
+        {"eval_task_loss", "eval_adversarial_loss", "eval_difference_loss", "eval_discriminator_accuracy", "eval_accuracy", "eval_accuracy_a", "eval_accuracy_b"} <= set(x)
+        for x in eval_logs
+    )
+    metrics = trainer.evaluate()
+    # the logged discriminator accuracy is the real one
+    model.eval()
+    with torch.no_grad():
+        full = toy_data(48)
+        out = original(**full)
+    expected = 100 * (out.language_logits.argmax(-1) == full["language_ids"]).float().mean().item()
+    assert metrics["eval_discriminator_accuracy"] == pytest.approx(expected, abs=1e-3)
+    assert model.grl.lambda_ == config.grl_lambda  # restored after the DANN schedule
+
+
+def test_plain_trainer_predictions_are_logits(tmp_path):
+    from transformers import Trainer, TrainingArguments, default_data_collator
+
+    model = AdversarialSharedPrivateForSequenceClassification(tiny_config(languages=["a", "b"], num_labels=2))
+    args = TrainingArguments(output_dir=str(tmp_path), per_device_eval_batch_size=16, report_to=[], use_cpu=True, disable_tqdm=True)
+    trainer = Trainer(model=model, args=args, data_collator=default_data_collator)
+    assert trainer.label_names == ["labels"]  # language_ids is not mistaken for a label
+    pred = trainer.predict(_trainer_dataset())
+    logits, language_logits = pred.predictions
+    assert logits.shape == (48, 2) and language_logits.shape == (48, 2)
+    assert pred.label_ids.shape == (48,)
+
+
+def test_feature_probe_and_png(tmp_path):
+    from transformers import default_data_collator
+
+    from hf_transfer.training.adversarial import collect_features, language_probe_accuracy
+
+    model = AdversarialSharedPrivateForSequenceClassification(tiny_config(languages=["a", "b"], num_labels=2))
+    feats = collect_features(model, _trainer_dataset(64), default_data_collator, batch_size=20)
+    assert feats["shared"].shape == (64, 5) and feats["private"].shape == (64, 5) and feats["language_ids"].shape == (64,)
+    # a fresh probe reads the language off the (language-specific) tokens even before training
+    assert language_probe_accuracy(feats["private"], feats["language_ids"], feats["private"], feats["language_ids"]) > 90
+    pytest.importorskip("matplotlib")
+    from hf_transfer.visualization import plot_feature_projection, project_2d
+
+    x = torch.randn(30, 4).numpy()
+    p = project_2d(x)
+    assert p.shape == (30, 2) and abs(p[:, 0].mean()) < 1e-9 and p[:, 0].var() >= p[:, 1].var()
+    path = plot_feature_projection(tmp_path / "sub" / "proj.png", {"shared": feats["shared"], "private": feats["private"]},
+                                   feats["language_ids"], ["a", "b"])
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="rows but languages has"):
+        plot_feature_projection(tmp_path / "x.png", {"shared": x}, [0, 1])
+
+
+@pytest.mark.slow
+def test_example_smoke(tmp_path, shared_data):
+    out_dir = tmp_path / "run"
+    cmd = [sys.executable, str(REPO / "examples" / "run_multilingual.py"), "--smoke", "--output_dir", str(out_dir), "--report_to", "none"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (out_dir / "model.safetensors").exists() and (out_dir / "tokenizer.json").exists()
+    card = (out_dir / "README.md").read_text()
+    metrics = json.loads((out_dir / "test_results.json").read_text())
+    assert f"{metrics['test_accuracy']:.2f}" in card
+    assert (out_dir / "features.png").exists() or "matplotlib" in proc.stderr
