@@ -1,0 +1,58 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hf_transfer.cards import render_model_card, write_model_card
+from hf_transfer.data.sample import load_sample, sample_records
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_model_card_carries_the_metrics_given(tmp_path):
+    path = write_model_card(tmp_path, model_name="m", family="multitask", task="token-classification", metrics={"slot_f1": 95.123}, dataset="snips", base_model="minilm", training={"epochs": 3})
+    text = path.read_text()
+    meta = yaml.safe_load(text.split("---")[1])
+    assert meta["model-index"][0]["results"][0]["metrics"][0] == {"type": "slot_f1", "value": 95.123, "name": "slot_f1"}
+    assert meta["base_model"] == "minilm" and "hf_transfer" in meta["tags"]
+    assert "| slot_f1 | 95.12 |" in text and "| epochs | 3 |" in text
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_model_card_template_text_and_unknown_placeholders():
+    text = render_model_card(model_name="x", family="f", task="t", metrics={}, dataset="d", template="# {model_name} on {dataset} {not_a_field}\n")
+    assert "# x on d {not_a_field}" in text and "_none recorded_" not in text
+
+
+def test_embedded_sample_is_deterministic_and_well_formed(tmp_path):
+    assert sample_records() == sample_records()
+    data = load_sample(tmp_path)
+    assert set(data) == {"train", "validation", "test"}
+    assert len(data["train"]) == 150 and len(data["test"]) == 40
+    row = data["train"][0]
+    assert len(row["tokens"]) == len(row["tags"])
+    assert data["train"].features["intent"].num_classes == 5
+
+
+@pytest.mark.slow
+def test_run_finetune_example_end_to_end(tmp_path, minilm_path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, str(ROOT / "examples" / "run_finetune.py"), "--output_dir", str(out), "--max_train_samples", "32", "--max_eval_samples", "16",
+           "--num_train_epochs", "1", "--per_device_train_batch_size", "16", "--disable_tqdm", "true", "--modes", "freeze_lower,reuse_lower", "--reuse_layers", "2"]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    import json
+
+    results = json.loads((out / "results.json").read_text())
+    assert set(results) == {"freeze_lower", "reuse_lower"}
+    assert results["reuse_lower"]["reused_tensors"] == 5 + 2 * 16
+    assert results["freeze_lower"]["trainable_parameters"] < results["reuse_lower"]["trainable_parameters"]
+    card = (out / "freeze_lower" / "README.md").read_text()
+    assert f"| accuracy | {results['freeze_lower']['test_accuracy']:.2f} |" in card
+    from transformers import AutoModelForSequenceClassification
+
+    import hf_transfer  # noqa: F401
+
+    assert type(AutoModelForSequenceClassification.from_pretrained(out / "reuse_lower")).__name__ == "TransferForSequenceClassification"
