@@ -25,7 +25,7 @@ from .data import (  # noqa: E402
     split_classes,
     tokenize_words,
 )
-from .layers import DifferenceLoss, GradientReversal, difference_loss, grad_reverse  # noqa: E402
+from .layers import CRF, DifferenceLoss, allowed_transitions, GradientReversal, difference_loss, grad_reverse  # noqa: E402
 from .metrics import classification_compute_metrics, compute_joint_metrics, mean_confidence_interval  # noqa: E402
 from .encoders import BCNN, BackboneEncoder, BCNNTower, EncoderOutput, init_embeddings_from_vectors, load_word_vectors  # noqa: E402
 from .models.transfer import TransferConfig, TransferForSequenceClassification, TransferModel, TransferPreTrainedModel  # noqa: E402
@@ -42,6 +42,8 @@ from .reuse import (  # noqa: E402
 
 __all__ = [
     "AlignmentResult",
+    "CRF",
+    "allowed_transitions",
     "DifferenceLoss",
     "EpisodeCollator",
     "EpisodeSampler",

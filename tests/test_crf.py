@@ -162,7 +162,8 @@ def test_decode_as_tensor():
     for b, path in enumerate(paths):
         assert tensor[b, : len(path)].tolist() == path
         assert (tensor[b, len(path) :] == -1).all()
-    assert torch.equal(ours.viterbi_decode(emissions, mask), ours.decode(emissions, mask, as_tensor=True, pad_tag=-100))
+    default = ours.decode(emissions, mask, as_tensor=True, pad_tag=-100)
+    assert torch.equal(ours.viterbi_decode(emissions, mask), default)
 
 
 def test_ignore_index_equals_compacted_sequences():
@@ -283,7 +284,10 @@ def _violations(paths, labels, c):
     return bad
 
 
-@pytest.mark.parametrize("scheme,labels", [("BIO", BIO), ("BIOES", ["O", "B-E", "I-E", "E-E", "S-E", "B-P", "I-P", "E-P", "S-P"])])
+BIOES = ["O", "B-E", "I-E", "E-E", "S-E", "B-P", "I-P", "E-P", "S-P"]
+
+
+@pytest.mark.parametrize("scheme,labels", [("BIO", BIO), ("BIOES", BIOES)])
 def test_constrained_decode_is_well_formed(scheme, labels):
     c = allowed_transitions(labels, scheme=scheme)
     crf = CRF(len(labels), constraints=c)
@@ -373,3 +377,17 @@ def test_errors_name_the_parameter():
     for fn, name in cases:
         with pytest.raises(ValueError, match=name):
             fn()
+
+
+@pytest.mark.parametrize("rows", [33, 600])  # 600: split into row chunks
+@pytest.mark.parametrize("spread", [0.01, 0.5, 5.0, 50.0])
+def test_pruned_max_plus_is_exact(spread, rows):
+    # The pruned (max, +) product must give bit-identical maxima to the dense one.
+    g = torch.Generator().manual_seed(int(spread * 100))
+    trans = torch.randn(64, 64, generator=g) * spread
+    score = torch.randn(rows, 64, generator=g) * 10
+    score[:3] = score[:3].round()  # ties
+    bound = float(score.abs().max() + trans.abs().max())
+    slack = float((trans.amax(0) - trans.amin(0)).max()) + 1e-3 + 1e-5 * bound
+    dense = (score.unsqueeze(2) + trans).amax(1)
+    torch.testing.assert_close(CRF._max_plus(score, trans, trans.t().contiguous(), slack, True), dense, rtol=0, atol=0)

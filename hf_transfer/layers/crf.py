@@ -135,7 +135,8 @@ def _as_constraints(constraints, num_tags: int) -> TransitionConstraints:
     start, trans, end = (None if c is None else torch.as_tensor(c) for c in constraints)
     start = torch.ones(num_tags, dtype=torch.bool) if start is None else start
     end = torch.ones(num_tags, dtype=torch.bool) if end is None else end
-    for name, t, shape in (("start", start, (num_tags,)), ("transitions", trans, (num_tags, num_tags)), ("end", end, (num_tags,))):
+    shapes = {"start": (num_tags,), "transitions": (num_tags, num_tags), "end": (num_tags,)}
+    for (name, shape), t in zip(shapes.items(), (start, trans, end)):
         if t is None or tuple(t.shape) != shape:
             got = None if t is None else tuple(t.shape)
             raise ValueError(f"`constraints.{name}` must have shape {shape} (num_tags={num_tags}), got {got}")
@@ -192,10 +193,12 @@ class CRF(torchcrf.CRF):
     # ------------------------------------------------------------------ inputs
     def _validate(self, emissions, tags=None, mask=None) -> None:
         if not isinstance(emissions, torch.Tensor) or emissions.dim() != 3:
-            got = f"shape {tuple(emissions.shape)}" if isinstance(emissions, torch.Tensor) else type(emissions).__name__
+            got = tuple(emissions.shape) if isinstance(emissions, torch.Tensor) else type(emissions).__name__
             raise ValueError(f"`emissions` must be a 3-d tensor [batch, words, num_tags], got {got}")
         if emissions.size(2) != self.num_tags:
-            raise ValueError(f"`emissions` last dimension must be num_tags={self.num_tags}, got shape {tuple(emissions.shape)}")
+            raise ValueError(
+                f"`emissions` last dimension must be num_tags={self.num_tags}, got shape {tuple(emissions.shape)}"
+            )
         if not emissions.is_floating_point():
             raise ValueError(f"`emissions` must be a floating-point tensor, got dtype {emissions.dtype}")
         for name, t in (("tags", tags), ("mask", mask)):
@@ -203,7 +206,10 @@ class CRF(torchcrf.CRF):
                 continue
             if not isinstance(t, torch.Tensor) or t.shape != emissions.shape[:2]:
                 got = f"shape {tuple(t.shape)}" if isinstance(t, torch.Tensor) else type(t).__name__
-                raise ValueError(f"`{name}` must have shape {tuple(emissions.shape[:2])} (emissions' first two dimensions), got {got}")
+                raise ValueError(
+                    f"`{name}` must have shape {tuple(emissions.shape[:2])} (emissions' first two dimensions), "
+                    f"got {got}"
+                )
             if t.is_floating_point() or t.is_complex() or (name == "tags" and t.dtype == torch.bool):
                 kind = "an integer" if name == "tags" else "a bool or integer"
                 raise ValueError(f"`{name}` must be {kind} tensor, got dtype {t.dtype}")
@@ -285,9 +291,11 @@ class CRF(torchcrf.CRF):
         maskf = mask.to(em.dtype)
         # Gold path score by gathers (mask is a prefix here, as pytorch-crf assumes).
         e_gold = em.gather(2, tags.unsqueeze(2)).squeeze(2)
-        gold = start[tags[:, 0]] + e_gold[:, 0] + end[tags.gather(1, (lengths - 1).clamp_min(0).unsqueeze(1)).squeeze(1)]
+        last_tag = tags.gather(1, (lengths - 1).clamp_min(0).unsqueeze(1)).squeeze(1)
+        gold = start[tags[:, 0]] + e_gold[:, 0] + end[last_tag]
         if T > 1:
-            gold = gold + (e_gold[:, 1:] * maskf[:, 1:]).sum(1) + (trans[tags[:, :-1], tags[:, 1:]] * maskf[:, 1:]).sum(1)
+            gold = gold + (e_gold[:, 1:] * maskf[:, 1:]).sum(1)
+            gold = gold + (trans[tags[:, :-1], tags[:, 1:]] * maskf[:, 1:]).sum(1)
         log_z = self._log_partition(em, mask, maskf, start, trans, end)
         return torch.where(lengths > 0, gold - log_z, torch.zeros_like(gold))
 
@@ -392,10 +400,9 @@ class CRF(torchcrf.CRF):
         prune = em.device.type == "cpu" and math.isfinite(slack) and C >= 16
         # Longest rows first, so the rows still running at step t are a prefix [:n[t]] of the
         # batch (the mask is a prefix of each row here).
-        lengths_sorted, perm = lengths.sort(descending=True, stable=True)
+        _, perm = lengths.sort(descending=True, stable=True)
         em_t = em[perm].unbind(1)
-        len_list = lengths_sorted.tolist()
-        n = [sum(1 for L in len_list if L > t) for t in range(T + 1)]
+        n = (lengths.unsqueeze(0) > torch.arange(T + 1, device=em.device).unsqueeze(1)).sum(1).tolist()
         score = start + em_t[0]
         history = [score]
         for t in range(1, T):
@@ -404,7 +411,8 @@ class CRF(torchcrf.CRF):
             score = self._max_plus(score[: n[t]], trans, trans_t, slack, prune) + em_t[t][: n[t]]
             history.append(score)
         # Each row's last score: rows [n[t+1], n[t]) end at step t; empty rows take step 0.
-        final = torch.cat([history[t][n[t + 1] : n[t]] for t in range(len(history) - 1, -1, -1)] + [history[0][n[0] :]])
+        ends = [history[t][n[t + 1] : n[t]] for t in range(len(history) - 1, -1, -1)]
+        final = torch.cat(ends + [history[0][n[0] :]])
         # Backtrace: recover each back-pointer as pytorch-crf's argmax over
         # (score[t-1] + transitions[:, tag]) + emission[tag], so ties break the same way.
         cur = (final + end).argmax(1)
@@ -428,5 +436,11 @@ class CRF(torchcrf.CRF):
             k = max(int((score >= score.amax(1, keepdim=True) - slack).sum(1).max()), 1)
             if 4 * k <= C:
                 vals, idx = score.topk(k, dim=1, sorted=False)
-                return (vals.unsqueeze(2) + F.embedding(idx, trans)).amax(1)
+                # Row chunks under ATen's parallel grain (32768 elements): these small ops run
+                # serially, with no thread hand-off per step (costly on a loaded machine).
+                rows = max(1, 32768 // (k * C))
+                if rows >= score.size(0) or score.size(0) > 16 * rows:
+                    return (vals.unsqueeze(2) + F.embedding(idx, trans)).amax(1)
+                parts = zip(vals.split(rows), idx.split(rows))
+                return torch.cat([(v.unsqueeze(2) + F.embedding(i, trans)).amax(1) for v, i in parts])
         return (score.unsqueeze(1) + trans_t).amax(2)
