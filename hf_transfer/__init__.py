@@ -28,6 +28,13 @@ from .data import (  # noqa: E402
 from .layers import CRF, DifferenceLoss, allowed_transitions, GradientReversal, difference_loss, grad_reverse  # noqa: E402
 from .metrics import classification_compute_metrics, compute_joint_metrics, mean_confidence_interval  # noqa: E402
 from .encoders import BCNN, BackboneEncoder, BCNNTower, EncoderOutput, init_embeddings_from_vectors, load_word_vectors  # noqa: E402
+from .data.collators import DataCollatorForWordLevel  # noqa: E402
+from .models.multitask import (  # noqa: E402
+    IntentSlotPipeline,
+    SharedPrivateConfig,
+    SharedPrivateForIntentAndSlotFilling,
+    SharedPrivateOutput,
+)
 from .models.transfer import TransferConfig, TransferForSequenceClassification, TransferModel, TransferPreTrainedModel  # noqa: E402
 from .reuse import (  # noqa: E402
     ReuseReport,
@@ -42,6 +49,11 @@ from .reuse import (  # noqa: E402
 
 __all__ = [
     "AlignmentResult",
+    "DataCollatorForWordLevel",
+    "IntentSlotPipeline",
+    "SharedPrivateConfig",
+    "SharedPrivateForIntentAndSlotFilling",
+    "SharedPrivateOutput",
     "CRF",
     "allowed_transitions",
     "DifferenceLoss",

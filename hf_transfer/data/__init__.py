@@ -1,5 +1,6 @@
 """Data: readers into one schema, BCNN tokenizers, word-level tokenization, few-shot episodes."""
 
+from .collators import DataCollatorForWordLevel, require_columns
 from .episodes import Episode, EpisodeCollator, EpisodeDataset, EpisodeSampler, filter_classes, sample_few_shot, split_classes
 from .readers import (
     align_label_sets,
@@ -18,6 +19,8 @@ from .schema import SPLIT_ALIASES, UNK, DataWarning, canonical_split, classifica
 from .tokenization import build_bcnn_tokenizer, tokenize_words
 
 __all__ = [
+    "DataCollatorForWordLevel",
+    "require_columns",
     "DataWarning",
     "Episode",
     "EpisodeCollator",

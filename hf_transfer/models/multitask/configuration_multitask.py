@@ -116,6 +116,8 @@ class SharedPrivateConfig(TransferConfig):
         self.head_dropout = float(head_dropout)
         self.max_words = None if max_words is None else int(max_words)
         super().__init__(sentence_pooling=sentence_pooling, **kwargs)
+        if getattr(self, "label2id", None) is None and getattr(self, "id2label", None):
+            self.label2id = {v: k for k, v in self.id2label.items()}  # transformers 5 leaves it unset
 
     @property
     def num_tags(self) -> int:

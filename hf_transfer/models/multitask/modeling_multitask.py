@@ -116,9 +116,10 @@ class SharedPrivateForIntentAndSlotFilling(TransferPreTrainedModel):
         if config.predicts_slots:
             in_dim = shared_dim + (self.slot_encoder.hidden_size if self.slot_encoder is not None else 0)
             self.slot_head = ClassificationHead(in_dim, config.num_tags, hidden, dropout, dropout_after_hidden=True)
-            scheme = config.resolved_crf_scheme()
-            constraints = allowed_transitions(config.id2tag, scheme) if scheme else None
-            self.crf = CRF(config.num_tags, batch_first=True, constraints=constraints) if config.use_crf else None
+            # decoding constraints are built on first use from id2tag (not buffers: they are not
+            # weights, and from_pretrained builds modules on the meta device)
+            self.crf = CRF(config.num_tags, batch_first=True) if config.use_crf else None
+            self._constraints = None
         else:
             self.slot_head = self.crf = None
         self.post_init()
@@ -225,12 +226,21 @@ class SharedPrivateForIntentAndSlotFilling(TransferPreTrainedModel):
             slot_paths=slot_paths,
         )
 
+    def crf_constraints(self):
+        """The allowed tag transitions of `config.crf_constraints` (None: unconstrained)."""
+        scheme = self.config.resolved_crf_scheme()
+        if scheme is None:
+            return None
+        if self._constraints is None:
+            self._constraints = allowed_transitions(self.config.id2tag, scheme)
+        return self._constraints
+
     @torch.no_grad()
     def decode_slots(self, slot_logits: torch.Tensor, word_mask: torch.Tensor) -> torch.Tensor:
         """Best tag ids per word `[batch, words]`, -100 at padding: constrained Viterbi with a
         CRF, else the argmax of the emissions."""
         if self.crf is not None:
-            return self.crf.decode(slot_logits, word_mask, as_tensor=True, pad_tag=IGNORE_INDEX)
+            return self.crf.decode(slot_logits, word_mask, constraints=self.crf_constraints(), as_tensor=True, pad_tag=IGNORE_INDEX)
         return slot_logits.argmax(-1).masked_fill(~word_mask, IGNORE_INDEX)
 
 
