@@ -29,6 +29,11 @@ from .layers import CRF, DifferenceLoss, allowed_transitions, GradientReversal, 
 from .metrics import classification_compute_metrics, compute_joint_metrics, mean_confidence_interval  # noqa: E402
 from .encoders import BCNN, BackboneEncoder, BCNNTower, EncoderOutput, init_embeddings_from_vectors, load_word_vectors  # noqa: E402
 from .data.collators import DataCollatorForWordLevel  # noqa: E402
+from .models.multilingual import (  # noqa: E402
+    AdversarialSharedPrivateConfig,
+    AdversarialSharedPrivateForSequenceClassification,
+    AdversarialSharedPrivateOutput,
+)
 from .models.multitask import (  # noqa: E402
     IntentSlotPipeline,
     SharedPrivateConfig,
@@ -48,6 +53,9 @@ from .reuse import (  # noqa: E402
 )
 
 __all__ = [
+    "AdversarialSharedPrivateConfig",
+    "AdversarialSharedPrivateForSequenceClassification",
+    "AdversarialSharedPrivateOutput",
     "AlignmentResult",
     "DataCollatorForWordLevel",
     "IntentSlotPipeline",

@@ -48,7 +48,8 @@ class AdversarialSharedPrivateConfig(TransferConfig):
             gradient reversal layer) or `"alternating"` (GAN-style min-max: the discriminator
             learns on detached shared features, the shared encoder minimises the cross-entropy of
             the frozen discriminator's prediction to the uniform distribution, Tzeng et al., ICCV
-            2015; `AdversarialScheduleCallback` alternates the two steps).
+            2015; `AdversarialScheduleCallback` alternates the two steps; without it both happen
+            in every step, the discriminator's cross-entropy entering the loss unweighted).
         discriminator_hidden_size (`int`, *optional*, defaults to 256): ReLU layer of the
             discriminator (`None`: a linear discriminator).
         discriminator_dropout (`float`, defaults to 0.1): dropout before the discriminator.

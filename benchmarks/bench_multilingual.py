@@ -1,0 +1,185 @@
+"""Adversarial multilingual benchmarks (issue 5), every run through `examples/run_multilingual.py`.
+
+- seed data (Russian `eyu` + Spanish `xiyu`, 6 intents): test accuracy of `separate` per-language
+  models, the `joint` model (shared encoder only), `shared_private` (no adversary), `adversarial`
+  and `adversarial_diff` (full model), with a BCNN (`multilingual.seed.{variant}.accuracy`) and
+  multilingual-e5-small (`multilingual.seed.e5.{variant}.accuracy`);
+- xSID: train on some languages' `valid` files, test on every language's `test` file; mean intent
+  accuracy over held-out languages (`multilingual.xsid.{variant}.heldout_accuracy` with e5,
+  `multilingual.xsid.bcnn.{variant}.heldout_accuracy` with a BCNN, whose vocabulary cannot cover
+  unseen languages), the full model's gain over the joint model, and how language-free the shared
+  features are (`multilingual.xsid.discriminator_accuracy_gap`: the model's discriminator on
+  shared features minus chance, points) against how language-identifiable the private ones stay
+  (a fresh logistic-regression probe).
+
+    python -m benchmarks.bench_multilingual --part seed_bcnn            # ~minutes on 2 cores
+    python -m benchmarks.bench_multilingual --part xsid_e5 --epochs 3   # long: e5 has 12 layers
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import record, write_results
+
+REPO = Path(__file__).resolve().parents[1]
+VARIANTS = ["separate", "joint", "shared_private", "adversarial", "adversarial_diff"]
+
+
+def _example():
+    spec = importlib.util.spec_from_file_location("run_multilingual", REPO / "examples" / "run_multilingual.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(example, argv: list[str], out_dir: Path) -> dict:
+    model_args, data_args, training_args = example.parse(argv + ["--output_dir", str(out_dir), "--eval_strategy", "no", "--logging_strategy", "no"])
+    if model_args.encoder == "e5" and "--learning_rate" not in argv:
+        training_args.learning_rate = 5e-5
+    start = time.perf_counter()
+    metrics = example.train_and_evaluate(model_args, data_args, training_args)
+    metrics["wall_s"] = round(time.perf_counter() - start, 1)
+    print(json.dumps({"argv": argv, **metrics}), flush=True)
+    return metrics
+
+
+def seed_part(example, encoder: str, args, tmp: Path) -> list[dict]:
+    common = ["--dataset", "seed", "--encoder", encoder, "--seed", str(args.seed), "--num_train_epochs", str(args.epochs)]
+    if args.max_train_samples:
+        common += ["--max_train_samples", str(args.max_train_samples)]
+    if encoder == "bcnn":
+        common += ["--embedding_dim", str(args.embedding_dim), "--num_filters", str(args.num_filters)]
+    if args.threads:
+        common += ["--threads", str(args.threads)]
+    if args.max_steps:
+        common += ["--max_steps", str(args.max_steps)]
+    infix = "" if encoder == "bcnn" else "e5."
+    records, settings = [], {"encoder": encoder, "epochs": args.epochs, "seed": args.seed, "max_train_samples": args.max_train_samples,
+                             "max_steps": args.max_steps, "embedding_dim": args.embedding_dim, "num_filters": args.num_filters, "adversarial_weight": 0.05, "difference_weight": 1.0, "private_encoders": "single"}
+    variants = args.variants.split(",") if args.variants else VARIANTS
+    for variant in variants:
+        if variant == "separate":
+            per_lang = {}
+            for lang in ("eyu", "xiyu"):
+                m = run(example, common + ["--projection", "none", "--variant", "joint", "--train_languages", lang, "--test_languages", lang], tmp / f"seed_{encoder}_sep_{lang}")
+                per_lang[lang] = m[f"test_accuracy_{lang}"]
+            metrics = {f"test_accuracy_{k}": v for k, v in per_lang.items()}
+            counts = _seed_test_counts()
+            metrics["test_accuracy"] = sum(per_lang[x] * counts[x] for x in per_lang) / sum(counts[x] for x in per_lang)
+        else:
+            picture = variant == "adversarial_diff"
+            out = REPO / "benchmarks" / "results" / f"multilingual_seed_{encoder}_{variant}" if picture else tmp / f"seed_{encoder}_{variant}"
+            metrics = run(example, common + ["--projection", "pca" if picture else "none", "--variant", variant], out)
+            if picture:
+                _keep_png_only(out)
+        s = {**settings, "variant": variant, "wall_s": metrics.get("wall_s")}
+        records.append(record(f"multilingual.seed.{infix}{variant}.accuracy", metrics["test_accuracy"], "%", "higher", s))
+        for lang in ("eyu", "xiyu"):
+            records.append(record(f"multilingual.seed.{infix}{variant}.accuracy_{lang}", metrics[f"test_accuracy_{lang}"], "%", "higher", s))
+        if "test_discriminator_accuracy" in metrics:
+            records.append(record(f"multilingual.seed.{infix}{variant}.discriminator_accuracy_gap",
+                                  abs(metrics["test_discriminator_accuracy"] - metrics["discriminator_chance"]), "points", "lower", s, target=5.0))
+        for kind in ("shared", "private"):
+            if f"probe_language_accuracy_{kind}" in metrics:
+                records.append(record(f"multilingual.seed.{infix}{variant}.probe_language_accuracy_{kind}", metrics[f"probe_language_accuracy_{kind}"], "%",
+                                      "lower" if kind == "shared" else "higher", s))
+        write_results(args.stem or f"multilingual_seed_{encoder}", records)  # partial results survive an interrupted run
+    return records
+
+
+def _seed_test_counts() -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for line in (REPO.parent / "shared" / "data" / "seed" / "multi_lang.test.txt").read_text(encoding="utf-8").splitlines():
+        fields = line.split("\t")
+        if len(fields) == 3 and fields[1].strip():
+            counts[fields[2].strip()] = counts.get(fields[2].strip(), 0) + 1
+    return counts
+
+
+def _keep_png_only(out: Path) -> None:
+    """Keep the projection picture of the benchmark run, not its weights."""
+    png = out / "features.png"
+    if png.exists():
+        png.replace(out.with_suffix(".png"))
+    for f in sorted(out.glob("*"), reverse=True):
+        f.unlink()
+    out.rmdir()
+
+
+def xsid_part(example, encoder: str, args, tmp: Path) -> list[dict]:
+    train_languages = args.xsid_train_languages
+    common = ["--dataset", "xsid", "--encoder", encoder, "--seed", str(args.seed), "--num_train_epochs", str(args.epochs),
+              "--train_languages", train_languages, "--per_device_train_batch_size", "32"]
+    if encoder == "bcnn":
+        common += ["--embedding_dim", str(args.embedding_dim), "--num_filters", str(args.num_filters)]
+    if args.threads:
+        common += ["--threads", str(args.threads)]
+    if args.max_steps:
+        common += ["--max_steps", str(args.max_steps)]
+    if args.max_test_samples:
+        common += ["--max_test_samples", str(args.max_test_samples)]
+    infix = "" if encoder == "e5" else "bcnn."
+    settings = {"encoder": encoder, "epochs": args.epochs, "max_steps": args.max_steps, "seed": args.seed, "train_languages": train_languages,
+                "train_split": "valid", "test_split": "test", "max_test_samples": args.max_test_samples}
+    variants = args.variants.split(",") if args.variants else ["joint", "adversarial_diff"]
+    records, results = [], {}
+    for variant in variants:
+        if variant == "separate":
+            continue  # held-out languages have no data of their own
+        out = REPO / "benchmarks" / "results" / f"multilingual_xsid_{encoder}_{variant}"
+        m = run(example, common + ["--variant", variant, "--projection", "pca" if variant == "adversarial_diff" else "none"], out)
+        _keep_png_only(out)
+        results[variant] = m
+        s = {**settings, "variant": variant, "wall_s": m.get("wall_s")}
+        records.append(record(f"multilingual.xsid.{infix}{variant}.heldout_accuracy", m["test_accuracy_heldout_languages"], "%", "higher", s))
+        records.append(record(f"multilingual.xsid.{infix}{variant}.trained_accuracy", m["test_accuracy_trained_languages"], "%", "higher", s))
+        for key, value in m.items():
+            if key.startswith("test_accuracy_") and key.count("_") == 2:
+                records.append(record(f"multilingual.xsid.{infix}{variant}.{key.replace('test_', '')}", value, "%", "higher", s))
+        if "test_discriminator_accuracy" in m:
+            records.append(record(f"multilingual.xsid.{infix}discriminator_accuracy_gap" if variant == "adversarial_diff" else f"multilingual.xsid.{infix}{variant}.discriminator_accuracy_gap",
+                                  abs(m["test_discriminator_accuracy"] - m["discriminator_chance"]), "points", "lower", s, target=5.0))
+        for kind in ("shared", "private"):
+            if f"probe_language_accuracy_{kind}" in m:
+                records.append(record(f"multilingual.xsid.{infix}{variant}.probe_language_accuracy_{kind}", m[f"probe_language_accuracy_{kind}"], "%",
+                                      "lower" if kind == "shared" else "higher", {**s, "chance": 100.0 / len(train_languages.split(","))}))
+        write_results(args.stem or f"multilingual_xsid_{encoder}", records)
+    if "joint" in results and "adversarial_diff" in results:
+        gain = results["adversarial_diff"]["test_accuracy_heldout_languages"] - results["joint"]["test_accuracy_heldout_languages"]
+        records.append(record(f"multilingual.xsid.{infix}heldout_gain_over_joint", gain, "points", "higher", settings, target=1.0))
+    return records
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--part", choices=["seed_bcnn", "seed_e5", "xsid_bcnn", "xsid_e5"], required=True)
+    parser.add_argument("--variants", default=None, help="comma-separated subset of " + ",".join(VARIANTS))
+    parser.add_argument("--epochs", type=float, default=5)
+    parser.add_argument("--max_steps", type=int, default=None)
+    parser.add_argument("--max_train_samples", type=int, default=None)
+    parser.add_argument("--max_test_samples", type=int, default=None, help="per language (xSID)")
+    parser.add_argument("--xsid_train_languages", default="en,de,da,it,nl")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--embedding_dim", type=int, default=300, help="BCNN (the reference design: 300)")
+    parser.add_argument("--num_filters", type=int, default=128, help="BCNN filters per width (the reference design: 128)")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--stem", default=None, help="results file stem (default multilingual_<part>)")
+    args = parser.parse_args(argv)
+    example = _example()
+    with tempfile.TemporaryDirectory() as tmp:
+        dataset, encoder = args.part.split("_")
+        fn = seed_part if dataset == "seed" else xsid_part
+        records = fn(example, encoder, args, Path(tmp))
+    write_results(args.stem or f"multilingual_{args.part}", records)
+
+
+if __name__ == "__main__":
+    main()
