@@ -57,6 +57,7 @@ def write_results(stem: str, records: list[dict]) -> Path:
     with os.fdopen(fd, "w") as f:
         json.dump(records, f, indent=2)
         f.write("\n")
+    os.chmod(tmp, 0o644)  # mkstemp makes it private
     os.replace(tmp, path)
     for r in records:
         tgt = f" (target {r['target']})" if "target" in r else ""

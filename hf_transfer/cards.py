@@ -134,5 +134,6 @@ def write_model_card(save_directory: str | os.PathLike, **kwargs) -> Path:
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
     path = directory / "README.md"
+    os.chmod(tmp, 0o644)  # mkstemp makes it private
     os.replace(tmp, path)
     return path
