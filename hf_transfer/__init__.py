@@ -29,6 +29,18 @@ from .layers import CRF, DifferenceLoss, allowed_transitions, GradientReversal, 
 from .metrics import classification_compute_metrics, compute_joint_metrics, mean_confidence_interval  # noqa: E402
 from .encoders import BCNN, BackboneEncoder, BCNNTower, EncoderOutput, init_embeddings_from_vectors, load_word_vectors  # noqa: E402
 from .data.collators import DataCollatorForWordLevel  # noqa: E402
+from .models.fewshot import (  # noqa: E402
+    FewShotConfig,
+    FewShotOutput,
+    FewShotPreTrainedModel,
+    FrozenEmbeddingClassifier,
+    MatchingNetwork,
+    MatchingNetworkConfig,
+    PrototypicalNetwork,
+    PrototypicalNetworkConfig,
+    RelationNetwork,
+    RelationNetworkConfig,
+)
 from .models.multilingual import (  # noqa: E402
     AdversarialSharedPrivateConfig,
     AdversarialSharedPrivateForSequenceClassification,
@@ -57,6 +69,16 @@ __all__ = [
     "AdversarialSharedPrivateForSequenceClassification",
     "AdversarialSharedPrivateOutput",
     "AlignmentResult",
+    "FewShotConfig",
+    "FewShotOutput",
+    "FewShotPreTrainedModel",
+    "FrozenEmbeddingClassifier",
+    "MatchingNetwork",
+    "MatchingNetworkConfig",
+    "PrototypicalNetwork",
+    "PrototypicalNetworkConfig",
+    "RelationNetwork",
+    "RelationNetworkConfig",
     "DataCollatorForWordLevel",
     "IntentSlotPipeline",
     "SharedPrivateConfig",

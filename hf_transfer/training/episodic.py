@@ -213,7 +213,12 @@ class EpisodicTrainer(Trainer):
         self.train_sampler, self.eval_sampler = train_sampler, eval_sampler
         self.eval_n_episodes = eval_n_episodes
         train_dataset = EpisodeDataset(train_sampler.dataset, train_sampler.query_dataset) if train_sampler is not None else None
-        super().__init__(model=model, args=args, train_dataset=train_dataset, data_collator=data_collator, processing_class=processing_class, **kwargs)
+        # Trainer insists on an eval_dataset when eval_strategy is set; ours is read by `evaluate`
+        eval_dataset = EpisodeDataset(eval_sampler.dataset, eval_sampler.query_dataset) if eval_sampler is not None else None
+        super().__init__(
+            model=model, args=args, train_dataset=train_dataset, eval_dataset=eval_dataset, data_collator=data_collator,
+            processing_class=processing_class, **kwargs,
+        )
 
     def get_train_dataloader(self) -> DataLoader:
         # not `accelerator.prepare`d: the sampler is already rank-aware and must not be sharded again

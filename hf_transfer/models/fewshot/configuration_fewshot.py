@@ -9,6 +9,7 @@ from ..transfer.configuration_transfer import TransferConfig
 DISTANCES = ("euclidean", "cosine")
 AGGREGATIONS = ("sum", "mean")
 RELATION_LOSSES = ("mse", "ce")
+PAIR_FEATURES = ("concat", "concat_diff_prod")
 
 
 def _check_choice(name: str, value, choices) -> None:
@@ -127,6 +128,10 @@ class RelationNetworkConfig(FewShotConfig):
             paper's element-wise sum) or `"mean"`.
         relation_loss (`str`, defaults to `"mse"`): `"mse"` between sigmoid scores and one-hot
             targets (the paper) or `"ce"` (cross-entropy over the score logits).
+        pair_features (`str`, defaults to `"concat"`): what the relation module reads for a
+            (query, class) pair: `"concat"` (`[q; c]`, the paper) or `"concat_diff_prod"`
+            (`[q; c; |q - c|; q * c]`, the matching features of sentence-pair models such as
+            InferSent, Conneau et al., 2017), which learns a comparison from far fewer episodes.
     """
 
     model_type = "hf_transfer_relation"
@@ -137,6 +142,7 @@ class RelationNetworkConfig(FewShotConfig):
         relation_dropout: float = 0.0,
         class_aggregation: str = "sum",
         relation_loss: str = "mse",
+        pair_features: str = "concat",
         **kwargs,
     ):
         sizes = list(relation_hidden_sizes or [])
@@ -146,6 +152,8 @@ class RelationNetworkConfig(FewShotConfig):
             raise ValueError(f"`relation_dropout` must be in [0, 1), got {relation_dropout!r}")
         _check_choice("class_aggregation", class_aggregation, AGGREGATIONS)
         _check_choice("relation_loss", relation_loss, RELATION_LOSSES)
+        _check_choice("pair_features", pair_features, PAIR_FEATURES)
+        self.pair_features = pair_features
         self.relation_hidden_sizes = [int(s) for s in sizes]
         self.relation_dropout = float(relation_dropout)
         self.class_aggregation = class_aggregation

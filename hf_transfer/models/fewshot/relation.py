@@ -2,7 +2,8 @@
 Learning"), over sentence embeddings.
 
 A class embedding is the element-wise sum (the paper, K-shot) or mean of its support embeddings;
-each (query, class) pair is concatenated and a learned relation module (an MLP) gives a relation
+each (query, class) pair is concatenated (optionally with `|q - c|` and `q * c`:
+`pair_features="concat_diff_prod"`) and a learned relation module (an MLP) gives a relation
 score in [0, 1] (a sigmoid). The paper trains the scores with MSE against one-hot targets;
 `relation_loss="ce"` uses cross-entropy over the pre-sigmoid scores instead. `logits` are the
 pre-sigmoid scores (so `argmax` is the same either way); `relation_scores` holds the sigmoids.
@@ -28,7 +29,7 @@ class RelationNetwork(FewShotPreTrainedModel):
     def __init__(self, config: RelationNetworkConfig):
         super().__init__(config)
         layers: list[nn.Module] = []
-        width = 2 * config.embedding_size
+        width = (2 if config.pair_features == "concat" else 4) * config.embedding_size
         for size in config.relation_hidden_sizes:
             layers += [nn.Linear(width, size), nn.ReLU()]
             if config.relation_dropout:
@@ -37,6 +38,12 @@ class RelationNetwork(FewShotPreTrainedModel):
         layers.append(nn.Linear(width, 1))
         self.relation_module = nn.Sequential(*layers)
         self.post_init()
+
+    def _init_weights(self, module):
+        if isinstance(module, nn.Linear) and any(module is m for m in self.relation_module):
+            module.reset_parameters()  # PyTorch's (Kaiming uniform) init: N(0, 0.02) starves the ReLU MLP
+        else:
+            super()._init_weights(module)
 
     def class_embeddings(self, support_embeddings, support_labels, n_way):
         means = class_means(support_embeddings, support_labels, n_way)
@@ -48,9 +55,10 @@ class RelationNetwork(FewShotPreTrainedModel):
     def compute_logits(self, support_embeddings, support_labels, query_embeddings, n_way):
         classes = self.class_embeddings(support_embeddings, support_labels, n_way)  # [n_way, dim]
         n_query, dim = query_embeddings.shape
-        pairs = torch.cat(
-            [query_embeddings[:, None, :].expand(n_query, n_way, dim), classes[None, :, :].expand(n_query, n_way, dim)], dim=-1
-        )
+        q = query_embeddings[:, None, :].expand(n_query, n_way, dim)
+        c = classes[None, :, :].expand(n_query, n_way, dim)
+        parts = [q, c] if self.config.pair_features == "concat" else [q, c, (q - c).abs(), q * c]
+        pairs = torch.cat(parts, dim=-1)
         return self.relation_module(pairs).squeeze(-1)  # [n_query, n_way] pre-sigmoid relation scores
 
     def compute_loss(self, logits, query_labels, n_way):
