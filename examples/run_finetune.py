@@ -146,7 +146,10 @@ def main(argv=None):
             "reused_tensors": len(report.loaded) if report else None,
         }
         logger.info("%s: test accuracy %.2f, training %.1f s, %d/%d parameters trained", mode, test["test_accuracy"], train_seconds, n_trainable, n_total)
-        trainer.save_model(str(out_dir))
+        # save_pretrained + JSON arguments: Trainer.save_model would also pickle training_args.bin
+        model.save_pretrained(out_dir)
+        tokenizer.save_pretrained(out_dir)
+        (out_dir / "training_args.json").write_text(args.to_json_string())
         write_model_card(
             out_dir,
             model_name=f"{Path(margs.model_name_or_path).name}-{Path(dargs.dataset).name}-{mode}",

@@ -233,7 +233,8 @@ def main(argv=None):
         results.update(metrics)
         logger.info("%s: %s", split, {k: round(v, 2) for k, v in metrics.items() if isinstance(v, float)})
     out_dir = Path(training_args.output_dir)
-    trainer.save_model(str(out_dir))
+    trainer.model.save_pretrained(out_dir)  # safetensors; Trainer.save_model would also pickle training_args.bin
+    (out_dir / "training_args.json").write_text(training_args.to_json_string())
     tokenizer.save_pretrained(str(out_dir))
     (out_dir / "all_results.json").write_text(json.dumps(results, indent=2))
 
