@@ -201,6 +201,24 @@ def _encode(values: list, names: Sequence[str], nested: bool) -> list:
     return [index[x] for x in values]
 
 
+def _to_dataset_dict(splits: dict[str, dict[str, list]], features, encoded: dict[str, tuple[list[str], bool]]) -> DatasetDict:
+    """Columns of each split -> `Dataset`s with `features`; `encoded` maps a column to the label
+    names its values are encoded with (and whether it holds sequences)."""
+    out = DatasetDict()
+    for split in _ordered(splits):
+        cols = splits[split]
+        data = {}
+        for col in features:
+            values = cols.get(col)
+            if values is None:
+                raise ValueError(f"split {split!r} has no {col!r} column but other splits do")
+            if col in encoded:
+                values = _encode(values, *encoded[col])
+            data[col] = values
+        out[split] = Dataset.from_dict(data, features=features)
+    return out
+
+
 def _joint_dict(splits: dict[str, dict[str, list]], names: dict[str, list[str]]) -> DatasetDict:
     any_cols = set().union(*(cols.keys() for cols in splits.values())) if splits else set()
     features = joint_features(
@@ -209,19 +227,10 @@ def _joint_dict(splits: dict[str, dict[str, list]], names: dict[str, list[str]])
         with_id="id" in any_cols,
         with_language="language" in any_cols,
     )
-    out = DatasetDict()
-    for split in _ordered(splits):
-        cols = splits[split]
-        data = {}
-        for col in features:
-            values = cols.get(col)
-            if values is None:
-                raise ValueError(f"split {split!r} has no {col!r} column but other splits do")
-            if col in ("tags", "intent"):
-                values = _encode(values, names[col], col == "tags")
-            data[col] = values
-        out[split] = Dataset.from_dict(data, features=features)
-    return out
+    encoded = {"tags": (names.get("tags"), True)}
+    if "intent" in any_cols:
+        encoded["intent"] = (names["intent"], False)
+    return _to_dataset_dict(splits, features, encoded)
 
 
 def _classification_dict(splits: dict[str, dict[str, list]], names: dict[str, list[str]]) -> DatasetDict:
@@ -230,21 +239,10 @@ def _classification_dict(splits: dict[str, dict[str, list]], names: dict[str, li
     if "language" in any_cols:
         languages = sort_labels(x for cols in splits.values() for x in cols.get("language", []))
     features = classification_features(names["label"], languages, with_id="id" in any_cols)
-    out = DatasetDict()
-    for split in _ordered(splits):
-        cols = splits[split]
-        data = {}
-        for col in features:
-            values = cols.get(col)
-            if values is None:
-                raise ValueError(f"split {split!r} has no {col!r} column but other splits do")
-            if col == "label":
-                values = _encode(values, names["label"], False)
-            elif col == "language":
-                values = _encode(values, languages, False)
-            data[col] = values
-        out[split] = Dataset.from_dict(data, features=features)
-    return out
+    encoded = {"label": (names["label"], False)}
+    if languages is not None:
+        encoded["language"] = (languages, False)
+    return _to_dataset_dict(splits, features, encoded)
 
 
 def _new_joint_split(with_intent=True, with_language=False) -> dict[str, list]:
