@@ -245,6 +245,25 @@ def _classification_dict(splits: dict[str, dict[str, list]], names: dict[str, li
     return _to_dataset_dict(splits, features, encoded)
 
 
+def _aligned_lines(token_lines, tag_lines, token_file: Path, tag_file: Path, scheme: str, unit: str, unit_desc: str, empty_what: str):
+    """Yield `(line_number, tokens, tags)` from two line-aligned files (tokens / tags), checking one
+    tag per token and the tag scheme; empty lines are skipped with one warning at the end."""
+    skipped = []
+    for i, (token_line, tag_line) in enumerate(zip(token_lines, tag_lines), start=1):
+        tokens, tags = token_line.split(), tag_line.split()
+        if not tokens and not tags:
+            skipped.append(i)
+            continue
+        if len(tokens) != len(tags):
+            raise ValueError(
+                f"{tag_file}, line {i}: {len(tags)} tags for {len(tokens)} {unit}s in {token_file.name} line {i}; "
+                f"expected one tag per {unit_desc}"
+            )
+        validate_bio(tags, tag_file, i, scheme)
+        yield i, tokens, tags
+    _warn_skipped(token_file, skipped, empty_what)
+
+
 def _new_joint_split(with_intent=True, with_language=False) -> dict[str, list]:
     cols = {"id": [], "text": [], "tokens": [], "tags": []}
     if with_intent:
@@ -334,22 +353,11 @@ def load_jointbert(
                 f"label {len(intents)}; expected one utterance per line in each"
             )
         cols = _new_joint_split()
-        skipped = []
-        for i, (w, t, intent) in enumerate(zip(words, tag_lines, intents), start=1):
-            tokens, tags, intent = w.split(), t.split(), intent.strip()
-            if not tokens and not tags:
-                skipped.append(i)
-                continue
-            if len(tokens) != len(tags):
-                raise ValueError(
-                    f"{p_out}, line {i}: {len(tags)} tags for {len(tokens)} tokens in {p_in.name} line {i}; "
-                    "expected one tag per whitespace-separated token"
-                )
+        for i, tokens, tags in _aligned_lines(words, tag_lines, p_in, p_out, scheme, "token", "whitespace-separated token", "empty utterance"):
+            intent = intents[i - 1].strip()
             if not intent:
                 raise ValueError(f"{p_lab}, line {i}: empty intent; expected one intent label per line")
-            validate_bio(tags, p_out, i, scheme)
             _add_joint(cols, i, tokens, tags, intent)
-        _warn_skipped(p_in, skipped, "empty utterance")
         raw[split] = cols
 
     known, source = {}, {}
@@ -566,20 +574,8 @@ def load_seed_ner(
                 "expected one sentence per line in both"
             )
         cols = _new_joint_split(with_intent=False)
-        skipped = []
-        for i, (s, t) in enumerate(zip(chars, tag_lines), start=1):
-            tokens, tags = s.split(), t.split()
-            if not tokens and not tags:
-                skipped.append(i)
-                continue
-            if len(tokens) != len(tags):
-                raise ValueError(
-                    f"{tgt}, line {i}: {len(tags)} tags for {len(tokens)} characters in {src.name} line {i}; "
-                    "expected one tag per space-separated character"
-                )
-            validate_bio(tags, tgt, i, scheme)
+        for i, tokens, tags in _aligned_lines(chars, tag_lines, src, tgt, scheme, "character", "space-separated character", "empty sentence"):
             _add_joint(cols, i, tokens, tags)
-        _warn_skipped(src, skipped, "empty sentence")
         raw[canonical_split(requested)] = cols
     names = _align(raw, name=name, reference_split="train", unseen_labels=unseen_labels)
     return _joint_dict(raw, names)
