@@ -257,8 +257,47 @@ def train_method(method, setup, args):
     return model, tokenizer, settings
 
 
+def load_trained(method, path):
+    """A model saved by an earlier run's `--output_dir` (its settings in `bench_settings.json`)."""
+    from transformers import AutoTokenizer
+
+    cls = {"protonet": PrototypicalNetwork, "bcnn": PrototypicalNetwork, "matching": MatchingNetwork, "relation": RelationNetwork}[method]
+    path = pathlib.Path(path) / method
+    settings_file = path / "bench_settings.json"
+    if not settings_file.exists():
+        raise FileNotFoundError(f"--from_trained: {settings_file} not found (save a model first with --output_dir)")
+    model, tokenizer = cls.from_pretrained(path), AutoTokenizer.from_pretrained(path)
+    model.eval()
+    model.set_tokenizer(tokenizer)
+    return model, tokenizer, json.loads(settings_file.read_text())
+
+
+def head_records(name, setup, model, table, settings) -> list[dict]:
+    """The trained encoder's embeddings under a scikit-learn head (as SetFit puts a logistic head
+    on its fine-tuned encoder): episodes and the generalised setting."""
+    recs = []
+    embeddings = episode_embeddings(setup, table)
+    for head, C in (("logreg", 10.0), ("svm", 1.0)):
+        clf = FrozenEmbeddingClassifier(method=head, C=C, embed_fn=lambda t: None)
+        s = dict(settings, head=head, C=C)
+        recs += episodes_records(f"{name}_{head}", setup, clf, embeddings, s)
+        accs = generalised_accuracy(setup, table, lambda x, y, q, c=clf: c.fit_support_embeddings(x, y).predict_embeddings(q))
+        for k, acc in accs.items():
+            recs.append(record(f"fewshot.clinc150.{name}_{head}.generalised_k{k}", acc, "%", "higher", dict(s, k=k, sample_seed=0), 92.0 if k == 10 else None))
+            log.info("%s + %s head generalised K=%d: %.2f", name, head, k, acc)
+    return recs
+
+
 def part_trained(method, setup, args) -> list[dict]:
-    model, tokenizer, settings = train_method(method, setup, args)
+    if args.from_trained:
+        model, tokenizer, settings = load_trained(method, args.from_trained)
+    else:
+        model, tokenizer, settings = train_method(method, setup, args)
+        if args.output_dir:
+            path = pathlib.Path(args.output_dir) / method
+            model.save_pretrained(path)
+            tokenizer.save_pretrained(path)
+            (path / "bench_settings.json").write_text(json.dumps(settings, indent=2))
     name = {"bcnn": "bcnn_protonet"}.get(method, method)
     texts = setup.texts_needed()
     start = time.perf_counter()
@@ -274,6 +313,7 @@ def part_trained(method, setup, args) -> list[dict]:
     for k, acc in generalised_accuracy(setup, table, fit_predict).items():
         recs.append(record(f"fewshot.clinc150.{name}.generalised_k{k}", acc, "%", "higher", dict(settings, k=k, sample_seed=0), 92.0 if k == 10 else None))
         log.info("%s generalised K=%d: %.2f", name, k, acc)
+    recs += head_records(name, setup, model, table, settings)
     if method != "bcnn":
         recs += part_adapt(setup, model, tokenizer, method=name, n=5)
     return recs
@@ -302,6 +342,8 @@ def main(argv=None):
     p.add_argument("--bcnn_lr", type=float, default=1e-3)
     p.add_argument("--val_episodes", type=int, default=100)
     p.add_argument("--evals", type=int, default=4, help="validations (and checkpoints) during training")
+    p.add_argument("--output_dir", default=None, help="save each trained model under <output_dir>/<method> (to re-evaluate later)")
+    p.add_argument("--from_trained", default=None, help="evaluate the models saved by an earlier --output_dir instead of training")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     parts = [s.strip() for s in args.parts.split(",") if s.strip()]

@@ -44,7 +44,9 @@ from .models.fewshot import (  # noqa: E402
 from .models.multilingual import (  # noqa: E402
     AdversarialSharedPrivateConfig,
     AdversarialSharedPrivateForSequenceClassification,
+    AdversarialSharedPrivateForTokenClassification,
     AdversarialSharedPrivateOutput,
+    AdversarialSharedPrivateTokenOutput,
 )
 from .models.multitask import (  # noqa: E402
     IntentSlotPipeline,
@@ -67,7 +69,9 @@ from .reuse import (  # noqa: E402
 __all__ = [
     "AdversarialSharedPrivateConfig",
     "AdversarialSharedPrivateForSequenceClassification",
+    "AdversarialSharedPrivateForTokenClassification",
     "AdversarialSharedPrivateOutput",
+    "AdversarialSharedPrivateTokenOutput",
     "AlignmentResult",
     "FewShotConfig",
     "FewShotOutput",

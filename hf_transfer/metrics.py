@@ -229,11 +229,32 @@ def classification_compute_metrics(eval_pred) -> dict[str, float]:
     }
 
 
+def align_tag_paths(paths: np.ndarray, labels: np.ndarray, outside_id: int = 0, ignore_index: int = IGNORE_INDEX) -> np.ndarray:
+    """Decoded tag ids ``[n, words]`` padded/cut to the labels' width (``Trainer`` concatenates
+    batches of different word counts with -100 padding); a labelled word with no prediction (a
+    word with no token, e.g. a character the tokenizer drops) counts as predicted ``outside_id``."""
+    paths, labels = np.asarray(paths), np.asarray(labels)
+    n, w = labels.shape
+    out = np.full((n, w), ignore_index, dtype=np.int64)
+    k = min(w, paths.shape[1])
+    out[:, :k] = paths[:, :k]
+    missing = (out == ignore_index) & (labels != ignore_index)
+    out[missing] = outside_id
+    return out
+
+
+def _outside_id(id2tag) -> int:
+    names = list(id2tag.values()) if isinstance(id2tag, Mapping) else list(id2tag or [])
+    keys = list(id2tag.keys()) if isinstance(id2tag, Mapping) else list(range(len(names)))
+    return int(keys[names.index("O")]) if "O" in names else 0
+
+
 def make_joint_compute_metrics(id2intent, id2tag, *, ignore_index: int = IGNORE_INDEX):
     """A ``Trainer`` ``compute_metrics`` for joint models whose predictions are
     ``(intent_logits, slot_logits)`` and whose ``label_ids`` are ``(intent_labels, slot_labels)``
     (slot labels with -100 at ignored positions). Returns :func:`compute_joint_metrics`'s dict.
-    A tagger without intents may return slot logits and slot labels alone."""
+    A tagger without intents may return slot logits and slot labels alone. Slot predictions may
+    also be decoded tag ids ``[n, words]`` (CRF paths, -100 padded; see `align_tag_paths`)."""
 
     def compute_metrics(eval_pred):
         preds, labels = eval_pred.predictions, eval_pred.label_ids
@@ -243,6 +264,9 @@ def make_joint_compute_metrics(id2intent, id2tag, *, ignore_index: int = IGNORE_
         else:
             intent_logits = intent_labels = None
             slot_logits, slot_labels = (preds[0] if isinstance(preds, (tuple, list)) else preds), labels
+        slot_logits, slot_labels = np.asarray(slot_logits), np.asarray(slot_labels)
+        if slot_logits.ndim == 2:  # decoded paths
+            slot_logits = align_tag_paths(slot_logits, slot_labels, _outside_id(id2tag), ignore_index)
         return compute_joint_metrics(
             None if intent_logits is None else np.asarray(intent_logits),
             None if intent_labels is None else np.asarray(intent_labels),

@@ -229,8 +229,9 @@ def train_toy(second_lambda):
     language), then 200 steps with `second_lambda`. Returns (discriminator, task) test accuracy."""
     torch.manual_seed(0)
     config = tiny_config(
-        languages=["a", "b"], num_labels=2, embedding_dim=8, kernel_sizes=[1], num_filters=8, feature_size=8,
-        discriminator_hidden_size=16, adversarial_weight=1.0, use_private=False, use_difference=False,
+        languages=["a", "b"], num_labels=2, embedding_dim=16, kernel_sizes=[1], num_filters=16, feature_size=16,
+        discriminator_hidden_size=16, adversarial_weight=1.0, use_private=False, use_difference=False, feature_activation="tanh",
+        initializer_range=0.2,  # with the default 0.02 the tiny discriminator often never leaves its constant start
     )
     model = AdversarialSharedPrivateForSequenceClassification(config).train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)

@@ -54,8 +54,11 @@ class DataCollatorForWordLevel:
         max_words: word budget per utterance (default: no limit).
         prefix: text prepended to every utterance whose features are dropped (E5's `"query: "`).
         tag2id / intent2id: maps for string labels (`ClassLabel` columns already hold ids).
-        tokens_column, tags_column, intent_column: input column names.
+        tokens_column, tags_column, intent_column: input column names (`intent_column=None`:
+            no intent output, e.g. for a plain tagger on data that has intents).
         intent_label_name, tag_label_name: output key names.
+        extra_columns: integer columns copied into the batch as `[batch]` tensors under the same
+            name (e.g. `("language_ids",)` for the adversarial multilingual models).
     """
 
     def __init__(
@@ -71,6 +74,7 @@ class DataCollatorForWordLevel:
         intent_column: str = "intent",
         intent_label_name: str = "intent_labels",
         tag_label_name: str = "slot_labels",
+        extra_columns: Sequence[str] = (),
     ):
         if max_length is None:
             model_max = getattr(tokenizer, "model_max_length", None) or 512
@@ -87,6 +91,7 @@ class DataCollatorForWordLevel:
         self.intent2id = dict(intent2id) if intent2id is not None else None
         self.tokens_column, self.tags_column, self.intent_column = tokens_column, tags_column, intent_column
         self.intent_label_name, self.tag_label_name = intent_label_name, tag_label_name
+        self.extra_columns = tuple(extra_columns)
         self.num_truncated = 0
         self._warned = False
 
@@ -180,7 +185,7 @@ class DataCollatorForWordLevel:
                 if ids:
                     labels[i, : len(ids)] = torch.tensor(ids, dtype=torch.long)
             batch[self.tag_label_name] = labels
-        has_intent = [self.intent_column in f and f[self.intent_column] is not None for f in features]
+        has_intent = [self.intent_column is not None and self.intent_column in f and f[self.intent_column] is not None for f in features]
         if any(has_intent):
             if not all(has_intent):
                 i = has_intent.index(False)
@@ -188,6 +193,14 @@ class DataCollatorForWordLevel:
             batch[self.intent_label_name] = torch.tensor(
                 [self._label(f[self.intent_column], self.intent2id, "intent", i) for i, f in enumerate(features)], dtype=torch.long
             )
+        for column in self.extra_columns:
+            missing = [i for i, f in enumerate(features) if f.get(column) is None]
+            if missing:
+                raise ValueError(f"DataCollatorForWordLevel: example {missing[0]} of the batch has no {column!r} (extra_columns={list(self.extra_columns)})")
+            try:
+                batch[column] = torch.tensor([int(f[column]) for f in features], dtype=torch.long)
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"DataCollatorForWordLevel: column {column!r} must hold integers, got {[f[column] for f in features][:5]}") from err
         return batch
 
     def check_lengths(self, dataset, split: str | None = None, batch_size: int = 1000) -> int:

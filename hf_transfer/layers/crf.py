@@ -118,6 +118,32 @@ def allowed_transitions(labels: Union[Sequence[str], Mapping], scheme: str = "BI
     return TransitionConstraints(start, trans, end)
 
 
+CRF_CONSTRAINTS = ("auto", "bio", "bioes")
+"""Values of a model config's `crf_constraints` (or `None`: unconstrained)."""
+
+
+def check_crf_constraints(crf_constraints: str | None) -> str | None:
+    """Normalise a config's `crf_constraints`; raises naming the parameter when it is not one of
+    `CRF_CONSTRAINTS` or None."""
+    if crf_constraints is None:
+        return None
+    value = str(crf_constraints).lower()
+    if value not in CRF_CONSTRAINTS:
+        raise ValueError(f"crf_constraints must be one of {CRF_CONSTRAINTS} or None, got {crf_constraints!r}")
+    return value
+
+
+def resolve_crf_scheme(crf_constraints: str | None, tag_names: Union[Sequence[str], Mapping, None]) -> str | None:
+    """The tagging scheme (`"BIO"`, `"BIOES"` or None) a config's `crf_constraints` means for
+    these tags: `"auto"` is BIOES when a tag starts with `E-`/`S-`/`L-`/`U-`, else BIO."""
+    names = _labels_list(tag_names) if tag_names else []
+    if crf_constraints is None or not names:
+        return None
+    if crf_constraints == "auto":
+        return "BIOES" if any(t[:2] in ("E-", "S-", "L-", "U-") for t in names) else "BIO"
+    return crf_constraints.upper()
+
+
 def bio_transition_mask(id2label: Union[Sequence[str], Mapping]) -> TransitionConstraints:
     """`allowed_transitions` for a BIO tag set given as ``id2label`` (a dict or a list)."""
     return allowed_transitions(id2label, scheme="BIO")
@@ -444,3 +470,47 @@ class CRF(torchcrf.CRF):
                 parts = zip(vals.split(rows), idx.split(rows))
                 return torch.cat([(v.unsqueeze(2) + F.embedding(i, trans)).amax(1) for v, i in parts])
         return (score.unsqueeze(1) + trans_t).amax(2)
+
+
+def tagging_loss(crf: CRF | None, emissions: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The tag loss of a word-level tagging head: the CRF's negative log-likelihood (mean over
+    sequences) with a CRF, else per-word cross-entropy. `labels` may hold -100; positions outside
+    `mask` are ignored."""
+    labels = labels.long().masked_fill(~mask.bool(), IGNORE_INDEX)
+    if crf is not None:
+        return crf.neg_log_likelihood(emissions, labels, mask, reduction="mean")
+    return F.cross_entropy(emissions.reshape(-1, emissions.shape[-1]), labels.reshape(-1), ignore_index=IGNORE_INDEX)
+
+
+@torch.no_grad()
+def decode_tags(crf: CRF | None, emissions: torch.Tensor, mask: torch.Tensor, constraints=None) -> torch.Tensor:
+    """Best tag ids per word `[batch, words]`, -100 outside `mask`: (constrained) Viterbi with a
+    CRF, else the argmax of the emissions."""
+    mask = mask.bool()
+    if crf is not None:
+        return crf.decode(emissions, mask, constraints=constraints, as_tensor=True, pad_tag=IGNORE_INDEX)
+    return emissions.argmax(-1).masked_fill(~mask, IGNORE_INDEX)
+
+
+class CRFTaggingMixin:
+    """For models with a `crf` attribute (a `CRF` or None) and a config with
+    `resolved_crf_scheme()`: the decoding constraints, built once from the tag names in
+    `config.<crf_tag_names_attr>` (not buffers: they are not weights, and `from_pretrained`
+    builds modules on the meta device), and a weight init that keeps pytorch-crf's own."""
+
+    crf_tag_names_attr = "id2label"
+    _constraints: TransitionConstraints | None = None
+
+    def crf_constraints(self) -> TransitionConstraints | None:
+        """The allowed tag transitions of `config.crf_constraints` (None: unconstrained)."""
+        scheme = self.config.resolved_crf_scheme()
+        if scheme is None:
+            return None
+        if self._constraints is None:
+            self._constraints = allowed_transitions(getattr(self.config, self.crf_tag_names_attr), scheme)
+        return self._constraints
+
+    def _init_weights(self, module):
+        if isinstance(module, CRF):
+            return  # pytorch-crf's own uniform(-0.1, 0.1) init
+        super()._init_weights(module)

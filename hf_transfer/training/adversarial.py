@@ -69,7 +69,10 @@ class _Parts:
 class AdversarialTrainer(Trainer):
     """`Trainer` that also logs `task_loss`, `adversarial_loss`, `difference_loss` and
     `discriminator_accuracy` (percent, on the known languages) with every training log and every
-    evaluation (as `eval_task_loss` ...), plus `eval_accuracy` and `eval_accuracy_{language}`.
+    evaluation (as `eval_task_loss` ...), plus `eval_accuracy` and `eval_accuracy_{language}`
+    (sentence classification). For `AdversarialSharedPrivateForTokenClassification` the
+    predictions are the decoded `tag_paths`: pass
+    `compute_metrics=make_joint_compute_metrics(None, config.id2label)` for slot F1.
     `language_ids` is a model input, not a label: keep `label_names=["labels"]`."""
 
     def __init__(self, *args, **kwargs):
@@ -96,7 +99,11 @@ class AdversarialTrainer(Trainer):
         loss = outputs["loss"].detach() if outputs.get("loss") is not None else None
         if prediction_loss_only:
             return loss, None, None
-        return loss, outputs["logits"].detach(), inputs.get("labels")
+        # a tagger's predictions are its decoded paths (with a CRF the emissions' argmax is not)
+        predictions = outputs.get("tag_paths")
+        if predictions is None:
+            predictions = outputs["logits"]
+        return loss, predictions.detach(), inputs.get("labels")
 
     def evaluation_loop(self, dataloader, description, prediction_loss_only=None, ignore_keys=None, metric_key_prefix="eval"):
         self._eval_parts = _Parts(self._languages())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ...layers.crf import check_crf_constraints, resolve_crf_scheme
 from ..transfer.configuration_transfer import TransferConfig
 
 PRIVATE_ENCODERS = ("single", "per_language")
@@ -56,6 +57,11 @@ class AdversarialSharedPrivateConfig(TransferConfig):
         use_private / use_adversary / use_difference (`bool`, default `True`): ablations:
             all three off is the plain joint model; private only is shared-private without
             adversary; private + adversary; all three is the full model.
+        use_crf (`bool`, defaults to `True`): `...ForTokenClassification` only: a CRF over the
+            word-level tag emissions (else per-word cross-entropy); tags are `id2label`.
+        crf_constraints (`str` or `None`, defaults to `"auto"`): transitions forbidden in CRF
+            decoding: `"bio"`, `"bioes"`, `"auto"` (BIOES when a tag starts with `E-`/`S-`, else
+            BIO) or `None`.
     """
 
     model_type = "hf_transfer_adversarial"
@@ -78,6 +84,8 @@ class AdversarialSharedPrivateConfig(TransferConfig):
         use_private: bool = True,
         use_adversary: bool = True,
         use_difference: bool = True,
+        use_crf: bool = True,
+        crf_constraints: str | None = "auto",
         **kwargs,
     ):
         languages = list(languages or [])
@@ -115,7 +123,13 @@ class AdversarialSharedPrivateConfig(TransferConfig):
         self.use_private = bool(use_private)
         self.use_adversary = bool(use_adversary)
         self.use_difference = bool(use_difference)
+        self.use_crf = bool(use_crf)
+        self.crf_constraints = check_crf_constraints(crf_constraints)
         super().__init__(**kwargs)
+
+    def resolved_crf_scheme(self) -> str | None:
+        """The tagging scheme the CRF constraints use (`"BIO"`, `"BIOES"` or `None`), from `id2label`."""
+        return resolve_crf_scheme(self.crf_constraints, self.id2label) if self.use_crf else None
 
     @property
     def num_languages(self) -> int:

@@ -5,9 +5,13 @@ a gradient reversal layer, Ganin & Lempitsky, ICML 2015), private encoder(s) kee
 language-specific, and a difference loss keeps the two spaces apart (Liu, Qiu & Huang, "Adversarial
 Multi-task Learning for Text Classification", ACL 2017, with languages in place of tasks; Chen et
 al., "Adversarial Deep Averaging Networks for Cross-Lingual Sentiment Classification", TACL 2018).
-The task classifier reads `concat(private, shared)`:
+The task head reads `concat(private, shared)`:
 
     loss = L_task + adversarial_weight * L_adv + difference_weight * L_diff
+
+Two heads share everything else (`AdversarialSharedPrivatePreTrainedModel`): sentence
+classification (`...ForSequenceClassification`: intents, topics, sentiment) and word-level tagging
+(`...ForTokenClassification`: slot filling / NER across languages, with the library's CRF).
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from torch import nn
 from transformers.utils import ModelOutput
 
 from ...encoders.bcnn import BCNNTower
+from ...encoders.outputs import EncoderOutput
 from ...encoders.pooling import pool_sentence
+from ...layers.crf import CRF, CRFTaggingMixin, decode_tags, tagging_loss
 from ...layers.gradient_reversal import GradientReversal
 from ...layers.heads import ClassificationHead, sequence_classification_loss
 from ...layers.losses import difference_loss
@@ -58,10 +64,11 @@ def _activation(name: str) -> nn.Module:
 
 class _PrivateBranch(nn.Module):
     """One private encoder (a CNN tower over the shared input embeddings, or a full encoder copy)
-    and its fully connected layer."""
+    and its fully connected layer; sentence features, or word features with `word_level=True`."""
 
     def __init__(self, config: AdversarialSharedPrivateConfig, embedding_dim: int):
         super().__init__()
+        self.word_pooling = config.word_pooling
         if config.private_encoder_type == "tower":
             self.tower = BCNNTower(embedding_dim, config.kernel_sizes, config.num_filters)
             self.encoder = None
@@ -72,20 +79,25 @@ class _PrivateBranch(nn.Module):
             width = self.encoder.hidden_size
         self.fc = nn.Sequential(nn.Linear(width, config.feature_size), _activation(config.feature_activation))
 
-    def forward(self, input_ids, attention_mask, token_type_ids, embeds):
+    def forward(self, input_ids, attention_mask, token_type_ids, embeds, word_ids=None, num_words=None, word_level=False):
         if self.tower is not None:
             mask = attention_mask.bool()
-            pooled = pool_sentence(self.tower(embeds, mask), mask, "max")
+            tokens = self.tower(embeds, mask)
+            if word_level:
+                features = EncoderOutput.from_tokens(tokens, mask, word_ids, self.word_pooling, "max", num_words).last_hidden_state
+            else:
+                features = pool_sentence(tokens, mask, "max")
         else:
-            pooled = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).pooler_output
-        return self.fc(pooled)
+            out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids, word_ids=word_ids, num_words=num_words)
+            features = out.last_hidden_state if word_level else out.pooler_output
+        return self.fc(features)
 
 
-class AdversarialSharedPrivateForSequenceClassification(TransferPreTrainedModel):
-    """Shared encoder + private encoder(s), each followed by a fully connected layer; task head on
-    `concat(private, shared)`; language discriminator on `grad_reverse(shared)`; difference loss
-    between shared and private features. Ablations come from the config (`use_private`,
-    `use_adversary`, `use_difference`).
+class AdversarialSharedPrivatePreTrainedModel(TransferPreTrainedModel):
+    """What both heads share: the shared encoder and its fully connected layer, the private
+    encoder(s), the language discriminator behind gradient reversal, the difference loss and the
+    loss schedule (see `AdversarialSharedPrivateConfig`). A subclass builds its task head and
+    calls `post_init()`.
 
     Inputs: `input_ids`, `attention_mask`, `language_ids` (`[batch]` ids into `config.languages`,
     `-100` for a language held out of training; named so that `Trainer` does not take it for a
@@ -109,15 +121,17 @@ class AdversarialSharedPrivateForSequenceClassification(TransferPreTrainedModel)
             n = config.num_languages if config.private_encoders == "per_language" else 1
             embedding_dim = self.shared_encoder.get_input_embeddings().embedding_dim
             self.private = nn.ModuleList(_PrivateBranch(config, embedding_dim) for _ in range(n))
-        width = config.feature_size * (2 if config.use_private else 1)
-        self.classifier = ClassificationHead(width, config.num_labels, config.classifier_hidden_size, config.classifier_dropout)
         self.grl = GradientReversal(config.grl_lambda)
         self.discriminator = None
         if config.use_adversary:
             self.discriminator = ClassificationHead(config.feature_size, config.num_languages, config.discriminator_hidden_size, config.discriminator_dropout)
         # set by `AdversarialScheduleCallback` with the "alternating" schedule
         self.adversarial_phase = "joint"
-        self.post_init()
+
+    @property
+    def task_input_size(self) -> int:
+        """Width of the task head's input: `concat(private, shared)` features."""
+        return self.config.feature_size * (2 if self.config.use_private else 1)
 
     def get_input_embeddings(self):
         return self.shared_encoder.get_input_embeddings()
@@ -139,15 +153,29 @@ class AdversarialSharedPrivateForSequenceClassification(TransferPreTrainedModel)
             )
         return language_ids.long()
 
-    def shared_features(self, input_ids=None, attention_mask=None, token_type_ids=None) -> torch.Tensor:
-        """`[batch, feature_size]` shared features (before gradient reversal)."""
-        encoded = self.shared_encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-        return self.shared_fc(encoded.pooler_output)
+    def _prepare_language_ids(self, input_ids, language_ids):
+        if language_ids is not None:
+            return self.check_language_ids(language_ids.to(input_ids.device) if torch.is_tensor(language_ids) else language_ids, input_ids.shape[0])
+        if self.config.private_encoders == "per_language" and self.config.use_private and self.training:
+            raise ValueError("private_encoders='per_language' needs language_ids in training (each example goes to its language's encoder)")
+        return None
 
-    def private_features(self, input_ids=None, attention_mask=None, token_type_ids=None, language_ids=None) -> torch.Tensor:
-        """`[batch, feature_size]` private features. With one private encoder per language each
-        example goes to its language's encoder; examples of unknown language (`-100` or no
-        `language_ids`) get the mean of all private encoders' features."""
+    def _shared(self, input_ids, attention_mask, token_type_ids, word_ids=None, num_words=None, word_level=False):
+        """`(features, word_mask)`: `[batch, feature_size]` (or `[batch, words, feature_size]`)."""
+        encoded = self.shared_encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids, word_ids=word_ids, num_words=num_words)
+        if word_level:
+            return self.shared_fc(encoded.last_hidden_state), encoded.mask
+        return self.shared_fc(encoded.pooler_output), encoded.mask
+
+    def shared_features(self, input_ids=None, attention_mask=None, token_type_ids=None) -> torch.Tensor:
+        """`[batch, feature_size]` shared sentence features (before gradient reversal)."""
+        return self._shared(input_ids, attention_mask, token_type_ids)[0]
+
+    def private_features(self, input_ids=None, attention_mask=None, token_type_ids=None, language_ids=None, word_ids=None, num_words=None, word_level=False) -> torch.Tensor:
+        """`[batch, feature_size]` private features (`[batch, words, feature_size]` with
+        `word_level=True`). With one private encoder per language each example goes to its
+        language's encoder; examples of unknown language (`-100` or no `language_ids`) get the
+        mean of all private encoders' features."""
         if self.private is None:
             raise ValueError("this model has no private encoder (config.use_private=False)")
         if attention_mask is None:
@@ -157,7 +185,7 @@ class AdversarialSharedPrivateForSequenceClassification(TransferPreTrainedModel)
             embeds = self.shared_encoder.get_input_embeddings()(input_ids)
         branches = list(self.private)
         if len(branches) == 1:
-            return branches[0](input_ids, attention_mask, token_type_ids, embeds)
+            return branches[0](input_ids, attention_mask, token_type_ids, embeds, word_ids, num_words, word_level)
         batch = input_ids.shape[0]
         if language_ids is None:
             language_ids = torch.full((batch,), UNKNOWN_LANGUAGE_ID, dtype=torch.long, device=input_ids.device)
@@ -173,10 +201,10 @@ class AdversarialSharedPrivateForSequenceClassification(TransferPreTrainedModel)
                 idx = torch.cat([idx, unknown.nonzero(as_tuple=True)[0]])
             if idx.numel() == 0:
                 continue
-            feats = branch(take(input_ids, idx), take(attention_mask, idx), take(token_type_ids, idx), take(embeds, idx))
+            feats = branch(take(input_ids, idx), take(attention_mask, idx), take(token_type_ids, idx), take(embeds, idx), take(word_ids, idx), num_words, word_level)
             if out is None:
-                out = feats.new_zeros(batch, feats.shape[-1])
-            weight = torch.where(unknown[idx], 1.0 / len(branches), 1.0).to(feats.dtype).unsqueeze(-1)
+                out = feats.new_zeros((batch,) + tuple(feats.shape[1:]))
+            weight = torch.where(unknown[idx], 1.0 / len(branches), 1.0).to(feats.dtype).view(-1, *([1] * (feats.dim() - 1)))
             out = out.index_add(0, idx, feats * weight)
         return out
 
@@ -186,7 +214,73 @@ class AdversarialSharedPrivateForSequenceClassification(TransferPreTrainedModel)
         params = {name: p.detach() for name, p in self.discriminator.named_parameters()}
         return torch.func.functional_call(self.discriminator, params, (shared,))
 
-    # ----------------------------------------------------------------------------------------
+    def _phase(self) -> str:
+        phase = self.adversarial_phase if self.config.adversarial_schedule == "alternating" else "joint"
+        if phase not in PHASES:
+            raise ValueError(f"adversarial_phase must be one of {PHASES}, got {phase!r}")
+        return phase
+
+    def _adversary(self, shared: torch.Tensor, language_ids, phase: str):
+        """`(language_logits, adversarial_loss, confusion_loss)` on `[batch, feature_size]` shared
+        sentence features (each None where it does not apply)."""
+        if self.discriminator is None:
+            return None, None, None
+        confusion_loss = adversarial_loss = None
+        if self.config.adversarial_schedule == "grl":
+            language_logits = self.discriminator(self.grl(shared))
+        else:  # the discriminator learns on detached features; the encoder is trained by `confusion_loss`
+            language_logits = self.discriminator(shared.detach())
+            if self.training and phase in ("joint", "encoder"):
+                log_probs = torch.log_softmax(self._discriminator_logits(shared, frozen=True), dim=-1)
+                known = language_ids != UNKNOWN_LANGUAGE_ID if language_ids is not None else None
+                confusion = -log_probs.mean(dim=-1)  # cross-entropy to the uniform distribution
+                confusion_loss = confusion[known].mean() if known is not None and known.any() else confusion.mean()
+        if language_ids is not None and bool((language_ids != UNKNOWN_LANGUAGE_ID).any()):
+            adversarial_loss = nn.functional.cross_entropy(language_logits, language_ids, ignore_index=UNKNOWN_LANGUAGE_ID)
+        return language_logits, adversarial_loss, confusion_loss
+
+    def _difference(self, private, shared):
+        """The difference loss on `[n, feature_size]` rows (None when off or under 2 rows)."""
+        if not self.config.use_difference or private is None or shared.shape[0] < 2:
+            return None
+        return difference_loss(private, shared)
+
+    def _total_loss(self, task_loss, adversarial_loss, confusion_loss, diff, phase):
+        """`task + adversarial_weight * adversarial + difference_weight * difference` (the
+        discriminator's loss alone in the "discriminator" phase of the alternating schedule)."""
+        config = self.config
+        if phase == "discriminator":
+            return adversarial_loss if adversarial_loss is not None else task_loss * 0.0
+        loss = task_loss
+        if adversarial_loss is not None:
+            if config.adversarial_schedule == "grl":
+                loss = loss + config.adversarial_weight * adversarial_loss
+            else:
+                if phase == "joint":
+                    loss = loss + adversarial_loss  # the discriminator's own step (detached input)
+                if confusion_loss is not None:
+                    loss = loss + config.adversarial_weight * confusion_loss
+        if diff is not None:
+            loss = loss + config.difference_weight * diff
+        return loss
+
+
+class AdversarialSharedPrivateForSequenceClassification(AdversarialSharedPrivatePreTrainedModel):
+    """Shared encoder + private encoder(s), each followed by a fully connected layer; task head on
+    `concat(private, shared)`; language discriminator on `grad_reverse(shared)`; difference loss
+    between shared and private features. Ablations come from the config (`use_private`,
+    `use_adversary`, `use_difference`).
+
+    Inputs: `input_ids`, `attention_mask`, `language_ids` (`[batch]` ids into `config.languages`,
+    `-100` for a language held out of training; named so that `Trainer` does not take it for a
+    label), `labels`.
+    """
+
+    def __init__(self, config: AdversarialSharedPrivateConfig):
+        super().__init__(config)
+        self.classifier = ClassificationHead(self.task_input_size, config.num_labels, config.classifier_hidden_size, config.classifier_dropout)
+        self.post_init()
+
     def forward(
         self,
         input_ids: torch.Tensor | None = None,
@@ -199,10 +293,7 @@ class AdversarialSharedPrivateForSequenceClassification(TransferPreTrainedModel)
         if input_ids is None:
             raise ValueError(f"{type(self).__name__}.forward needs input_ids")
         config = self.config
-        if language_ids is not None:
-            language_ids = self.check_language_ids(language_ids.to(input_ids.device) if torch.is_tensor(language_ids) else language_ids, input_ids.shape[0])
-        elif config.private_encoders == "per_language" and config.use_private and self.training:
-            raise ValueError("private_encoders='per_language' needs language_ids in training (each example goes to its language's encoder)")
+        language_ids = self._prepare_language_ids(input_ids, language_ids)
         shared = self.shared_features(input_ids, attention_mask, token_type_ids)
         private = None
         features = shared
@@ -210,43 +301,13 @@ class AdversarialSharedPrivateForSequenceClassification(TransferPreTrainedModel)
             private = self.private_features(input_ids, attention_mask, token_type_ids, language_ids)
             features = torch.cat([private, shared], dim=-1)
         logits = self.classifier(features)
-
-        phase = self.adversarial_phase if config.adversarial_schedule == "alternating" else "joint"
-        if phase not in PHASES:
-            raise ValueError(f"adversarial_phase must be one of {PHASES}, got {phase!r}")
-        language_logits = adversarial_loss = confusion_loss = None
-        if self.discriminator is not None:
-            if config.adversarial_schedule == "grl":
-                language_logits = self.discriminator(self.grl(shared))
-            else:  # the discriminator learns on detached features; the encoder is trained by `confusion_loss`
-                language_logits = self.discriminator(shared.detach())
-                if self.training and phase in ("joint", "encoder"):
-                    log_probs = torch.log_softmax(self._discriminator_logits(shared, frozen=True), dim=-1)
-                    known = language_ids != UNKNOWN_LANGUAGE_ID if language_ids is not None else None
-                    confusion = -log_probs.mean(dim=-1)  # cross-entropy to the uniform distribution
-                    confusion_loss = confusion[known].mean() if known is not None and known.any() else confusion.mean()
-            if language_ids is not None and bool((language_ids != UNKNOWN_LANGUAGE_ID).any()):
-                adversarial_loss = nn.functional.cross_entropy(language_logits, language_ids, ignore_index=UNKNOWN_LANGUAGE_ID)
-
-        diff = difference_loss(private, shared) if (config.use_difference and private is not None and shared.shape[0] > 1) else None
-
+        phase = self._phase()
+        language_logits, adversarial_loss, confusion_loss = self._adversary(shared, language_ids, phase)
+        diff = self._difference(private, shared)
         task_loss = loss = None
         if labels is not None:
             task_loss, config.problem_type = sequence_classification_loss(logits, labels, config.problem_type, self.num_labels)
-            if phase == "discriminator":
-                loss = adversarial_loss if adversarial_loss is not None else task_loss * 0.0
-            else:
-                loss = task_loss
-                if adversarial_loss is not None:
-                    if config.adversarial_schedule == "grl":
-                        loss = loss + config.adversarial_weight * adversarial_loss
-                    else:
-                        if phase == "joint":
-                            loss = loss + adversarial_loss  # the discriminator's own step (detached input)
-                        if confusion_loss is not None:
-                            loss = loss + config.adversarial_weight * confusion_loss
-                if diff is not None:
-                    loss = loss + config.difference_weight * diff
+            loss = self._total_loss(task_loss, adversarial_loss, confusion_loss, diff, phase)
         return AdversarialSharedPrivateOutput(
             loss=loss,
             logits=logits,
@@ -256,4 +317,101 @@ class AdversarialSharedPrivateForSequenceClassification(TransferPreTrainedModel)
             difference_loss=diff,
             shared_features=shared,
             private_features=private,
+        )
+
+
+@dataclass
+class AdversarialSharedPrivateTokenOutput(AdversarialSharedPrivateOutput):
+    """
+    As `AdversarialSharedPrivateOutput`, with word-level tensors:
+
+    Args:
+        logits: `[batch, words, num_labels]` word-level tag emissions (never sub-word pieces).
+        tag_paths: `[batch, words]` decoded tag ids (CRF Viterbi, or argmax without CRF), -100 at
+            padding; returned in eval mode or with `return_tag_paths=True`.
+        shared_features / private_features: `[batch, words, feature_size]`.
+        language_logits: the discriminator's logits on the mean of each sentence's shared word
+            features.
+    """
+
+    tag_paths: torch.Tensor | None = None
+
+
+class AdversarialSharedPrivateForTokenClassification(CRFTaggingMixin, AdversarialSharedPrivatePreTrainedModel):
+    """The adversarial shared-private model with a word-level tagging head (slot filling / NER
+    across languages): tags from `concat(private, shared)` per word through `ClassificationHead`
+    and the library's CRF (`config.use_crf`, decoding constrained by `config.crf_constraints`).
+    The discriminator reads the mean of each sentence's shared word features through gradient
+    reversal; the difference loss compares the sentence means of the private and shared word
+    features (one row per sentence, as in the sentence model: over every word of a batch, the
+    mean of the squared entries of `PᵀS` would grow with the number of words and swamp the task).
+    Tag names are `config.id2label` (as `transformers`' `*ForTokenClassification`).
+
+    Inputs: `input_ids`, `attention_mask`, `word_ids` (`[batch, tokens]` word index per token, -1
+    for special tokens and padding: `tokenize_words`, `DataCollatorForWordLevel`), `language_ids`,
+    `labels` (`[batch, words]` tag ids, -100 at padding).
+    """
+
+    def __init__(self, config: AdversarialSharedPrivateConfig):
+        super().__init__(config)
+        self.classifier = ClassificationHead(self.task_input_size, config.num_labels, config.classifier_hidden_size, config.classifier_dropout, dropout_after_hidden=True)
+        self.crf = CRF(config.num_labels, batch_first=True) if config.use_crf else None
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        word_ids: torch.Tensor | None = None,
+        language_ids: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        return_tag_paths: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> AdversarialSharedPrivateTokenOutput:
+        if input_ids is None:
+            raise ValueError(f"{type(self).__name__}.forward needs input_ids")
+        config = self.config
+        if attention_mask is None:
+            attention_mask = input_ids.ne(config.pad_token_id if config.pad_token_id is not None else 0).long()
+        if word_ids is None:  # every real token is a word
+            word_ids = torch.where(attention_mask.bool(), torch.cumsum(attention_mask.long(), 1) - 1, torch.full_like(input_ids, -1))
+        num_words = None
+        if labels is not None:
+            if labels.dim() != 2 or labels.shape[0] != input_ids.shape[0]:
+                raise ValueError(f"labels must be [batch, words] tag ids with batch {input_ids.shape[0]}, got shape {tuple(labels.shape)}")
+            num_words = labels.shape[1]
+            longest = int(word_ids.max()) + 1 if word_ids.numel() else 0
+            if longest > num_words:
+                raise ValueError(f"labels has {num_words} word positions but word_ids reach word {longest - 1}; pad labels to the word count with -100")
+        language_ids = self._prepare_language_ids(input_ids, language_ids)
+        shared, word_mask = self._shared(input_ids, attention_mask, token_type_ids, word_ids, num_words, word_level=True)
+        num_words = shared.shape[1]
+        private = None
+        features = shared
+        if self.private is not None:
+            private = self.private_features(input_ids, attention_mask, token_type_ids, language_ids, word_ids, num_words, word_level=True)
+            features = torch.cat([private, shared], dim=-1)
+        logits = self.classifier(features)
+        phase = self._phase()
+        shared_sentence = pool_sentence(shared, word_mask, "mean")
+        language_logits, adversarial_loss, confusion_loss = self._adversary(shared_sentence, language_ids, phase)
+        diff = self._difference(None if private is None else pool_sentence(private, word_mask, "mean"), shared_sentence)
+        task_loss = loss = None
+        if labels is not None:
+            task_loss = tagging_loss(self.crf, logits, labels, word_mask)
+            loss = self._total_loss(task_loss, adversarial_loss, confusion_loss, diff, phase)
+        tag_paths = None
+        if return_tag_paths or (return_tag_paths is None and not self.training):
+            tag_paths = decode_tags(self.crf, logits, word_mask, self.crf_constraints())
+        return AdversarialSharedPrivateTokenOutput(
+            loss=loss,
+            logits=logits,
+            language_logits=language_logits,
+            task_loss=task_loss,
+            adversarial_loss=adversarial_loss,
+            difference_loss=diff,
+            shared_features=shared,
+            private_features=private,
+            tag_paths=tag_paths,
         )

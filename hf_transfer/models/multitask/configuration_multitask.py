@@ -4,10 +4,10 @@ Classification", ACL 2017, shared-private scheme; heads as in the reference desi
 
 from __future__ import annotations
 
+from ...layers.crf import check_crf_constraints, resolve_crf_scheme
 from ..transfer.configuration_transfer import TransferConfig
 
 PRIVATE_ENCODERS = ("full", "bcnn_tower")
-CRF_CONSTRAINTS = ("auto", "bio", "bioes")
 
 
 def _int_keys(mapping, name):
@@ -92,10 +92,7 @@ class SharedPrivateConfig(TransferConfig):
             raise ValueError("intent_loss_weight and slot_loss_weight are both 0: at least one task must be trained")
         if private_encoder not in PRIVATE_ENCODERS:
             raise ValueError(f"private_encoder must be one of {PRIVATE_ENCODERS}, got {private_encoder!r}")
-        if crf_constraints is not None:
-            crf_constraints = str(crf_constraints).lower()
-            if crf_constraints not in CRF_CONSTRAINTS:
-                raise ValueError(f"crf_constraints must be one of {CRF_CONSTRAINTS} or None, got {crf_constraints!r}")
+        crf_constraints = check_crf_constraints(crf_constraints)
         if head_hidden_size is not None and int(head_hidden_size) < 1:
             raise ValueError(f"head_hidden_size must be a positive width or None, got {head_hidden_size!r}")
         if not 0.0 <= float(head_dropout) < 1.0:
@@ -141,9 +138,4 @@ class SharedPrivateConfig(TransferConfig):
 
     def resolved_crf_scheme(self) -> str | None:
         """The tagging scheme the CRF constraints use (`"BIO"`, `"BIOES"` or `None`)."""
-        if not self.use_crf or self.crf_constraints is None or not self.id2tag:
-            return None
-        if self.crf_constraints == "auto":
-            bioes = any(t[:2] in ("E-", "S-", "L-", "U-") for t in self.id2tag.values())
-            return "BIOES" if bioes else "BIO"
-        return self.crf_constraints.upper()
+        return resolve_crf_scheme(self.crf_constraints, self.id2tag) if self.use_crf else None

@@ -21,7 +21,7 @@ from transformers.utils import ModelOutput
 
 from ...encoders.bcnn import BCNNTower
 from ...encoders.outputs import EncoderOutput
-from ...layers.crf import CRF, allowed_transitions
+from ...layers.crf import CRF, CRFTaggingMixin, decode_tags, tagging_loss
 from ...layers.heads import ClassificationHead
 from ..transfer.modeling_transfer import TransferPreTrainedModel, build_encoder
 from .configuration_multitask import SharedPrivateConfig
@@ -71,7 +71,7 @@ class _Tower(nn.Module):
         return EncoderOutput.from_tokens(tokens, token_mask, word_ids, self.word_pooling, self.sentence_pooling, num_words)
 
 
-class SharedPrivateForIntentAndSlotFilling(TransferPreTrainedModel):
+class SharedPrivateForIntentAndSlotFilling(CRFTaggingMixin, TransferPreTrainedModel):
     """Shared-private multi-task model for intents and slots (see `SharedPrivateConfig`).
 
     Encoders:
@@ -96,6 +96,7 @@ class SharedPrivateForIntentAndSlotFilling(TransferPreTrainedModel):
 
     config_class = SharedPrivateConfig
     config: SharedPrivateConfig
+    crf_tag_names_attr = "id2tag"
 
     def __init__(self, config: SharedPrivateConfig):
         super().__init__(config)
@@ -116,10 +117,7 @@ class SharedPrivateForIntentAndSlotFilling(TransferPreTrainedModel):
         if config.predicts_slots:
             in_dim = shared_dim + (self.slot_encoder.hidden_size if self.slot_encoder is not None else 0)
             self.slot_head = ClassificationHead(in_dim, config.num_tags, hidden, dropout, dropout_after_hidden=True)
-            # decoding constraints are built on first use from id2tag (not buffers: they are not
-            # weights, and from_pretrained builds modules on the meta device)
             self.crf = CRF(config.num_tags, batch_first=True) if config.use_crf else None
-            self._constraints = None
         else:
             self.slot_head = self.crf = None
         self.post_init()
@@ -133,11 +131,6 @@ class SharedPrivateForIntentAndSlotFilling(TransferPreTrainedModel):
         else:
             return build_encoder(config)  # a full copy of the transformer
         return _Tower(input_dim, config.kernel_sizes, config.num_filters, config.word_pooling, config.sentence_pooling, config.embedding_dropout if config.private_encoder == "full" else 0.0)
-
-    def _init_weights(self, module):
-        if isinstance(module, CRF):
-            return  # pytorch-crf's own uniform(-0.1, 0.1) init
-        super()._init_weights(module)
 
     def get_input_embeddings(self):
         return self.shared_encoder.get_input_embeddings()
@@ -206,11 +199,7 @@ class SharedPrivateForIntentAndSlotFilling(TransferPreTrainedModel):
                 feats.insert(0, self._extract(self.slot_encoder, input_ids, attention_mask, word_ids, token_type_ids, num_words, shared).last_hidden_state)
             slot_logits = self.slot_head(torch.cat(feats, -1))
             if slot_labels is not None:
-                labels = slot_labels.long().masked_fill(~word_mask, IGNORE_INDEX)
-                if self.crf is not None:
-                    losses["slot"] = self.crf.neg_log_likelihood(slot_logits, labels, word_mask, reduction="mean")
-                else:
-                    losses["slot"] = nn.functional.cross_entropy(slot_logits.reshape(-1, config.num_tags), labels.reshape(-1), ignore_index=IGNORE_INDEX)
+                losses["slot"] = tagging_loss(self.crf, slot_logits, slot_labels, word_mask)
                 weights["slot"] = config.slot_loss_weight
             if return_slot_paths or (return_slot_paths is None and not self.training):
                 slot_paths = self.decode_slots(slot_logits, word_mask)
@@ -226,22 +215,11 @@ class SharedPrivateForIntentAndSlotFilling(TransferPreTrainedModel):
             slot_paths=slot_paths,
         )
 
-    def crf_constraints(self):
-        """The allowed tag transitions of `config.crf_constraints` (None: unconstrained)."""
-        scheme = self.config.resolved_crf_scheme()
-        if scheme is None:
-            return None
-        if self._constraints is None:
-            self._constraints = allowed_transitions(self.config.id2tag, scheme)
-        return self._constraints
-
     @torch.no_grad()
     def decode_slots(self, slot_logits: torch.Tensor, word_mask: torch.Tensor) -> torch.Tensor:
         """Best tag ids per word `[batch, words]`, -100 at padding: constrained Viterbi with a
         CRF, else the argmax of the emissions."""
-        if self.crf is not None:
-            return self.crf.decode(slot_logits, word_mask, constraints=self.crf_constraints(), as_tensor=True, pad_tag=IGNORE_INDEX)
-        return slot_logits.argmax(-1).masked_fill(~word_mask, IGNORE_INDEX)
+        return decode_tags(self.crf, slot_logits, word_mask, self.crf_constraints())
 
 
 def make_compute_metrics(config: SharedPrivateConfig):
@@ -252,7 +230,7 @@ def make_compute_metrics(config: SharedPrivateConfig):
     Expects the model's eval predictions (`intent_logits`, `slot_logits`, `slot_paths` in that
     order, the losses being ignored through `config.keys_to_ignore_at_inference`) and labels in
     the order `label_names=["intent_labels", "slot_labels"]` (or `["slot_labels"]`)."""
-    from ...metrics import compute_joint_metrics, intent_accuracy
+    from ...metrics import align_tag_paths, compute_joint_metrics, intent_accuracy
 
     id2intent = dict(config.id2label) if config.predicts_intent else None
     id2tag = dict(config.id2tag or {})
@@ -279,23 +257,10 @@ def make_compute_metrics(config: SharedPrivateConfig):
         return compute_joint_metrics(
             None if intent_logits is None else np.asarray(intent_logits).argmax(-1),
             None if intent_labels is None else np.asarray(intent_labels),
-            _align_paths(np.asarray(slot_paths), np.asarray(slot_labels), outside_id),
+            align_tag_paths(slot_paths, slot_labels, outside_id),
             np.asarray(slot_labels),
             id2intent,
             id2tag,
         )
 
     return compute_metrics
-
-
-def _align_paths(paths: np.ndarray, labels: np.ndarray, outside_id: int = 0) -> np.ndarray:
-    """Pad/cut decoded paths to the labels' width (batches of different word counts are
-    concatenated with -100 padding by the Trainer); a labelled word with no prediction (a word
-    with no token, e.g. a character the tokenizer drops) counts as predicted `O`."""
-    n, w = labels.shape
-    out = np.full((n, w), IGNORE_INDEX, dtype=np.int64)
-    k = min(w, paths.shape[1])
-    out[:, :k] = paths[:, :k]
-    missing = (out == IGNORE_INDEX) & (labels != IGNORE_INDEX)
-    out[missing] = outside_id
-    return out
