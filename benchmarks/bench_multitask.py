@@ -214,7 +214,11 @@ def bench_train(args, ablation=False) -> list[dict]:
     recs = []
     for dataset in args.datasets:
         for encoder in args.encoders:
-            runs = {f"{k}{'' if crf else '_no_crf'}": v + ([] if crf else ["--no_crf"]) for k, v in ABLATIONS.items() for crf in (True, False)} if ablation else {"shared_private": []}
+            # with and without CRF, except single-task intent (no slot head: the CRF does not apply)
+            runs = {
+                f"{k}{'' if crf else '_no_crf'}": v + ([] if crf else ["--no_crf"])
+                for k, v in ABLATIONS.items() for crf in (True, False) if crf or k != "single_intent"
+            } if ablation else {"shared_private": []}  # fmt: skip
             for tag, extra in runs.items():
                 if args.private_encoder != "full":
                     extra = extra + ["--private_encoder", args.private_encoder]
