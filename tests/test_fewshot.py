@@ -430,3 +430,37 @@ def test_run_fewshot_smoke(shared_data, minilm_path, tmp_path):
     assert model.is_fitted and len(model.config.support_labels) == 50
     prediction = model.predict(["what is my bank balance"])
     assert prediction[0] in model.config.support_labels
+
+
+@pytest.mark.slow
+def test_episodic_training_on_two_processes(tmp_path):
+    """`torchrun --nproc_per_node 2` (CPU, gloo): each rank trains on its own episodes (global
+    episodes r, r + 2, ...), DDP keeps the weights identical, and every rank runs every step."""
+    import json
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    worker = Path(__file__).with_name("ddp_episodic_worker.py")
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(port), str(worker), str(tmp_path)],
+        capture_output=True, text=True, timeout=600, env=env,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert [r["world"] for r in ranks] == [2, 2] and [r["sampler_rank"] for r in ranks] == [0, 1]
+    assert [r["global_step"] for r in ranks] == [6, 6]
+    assert ranks[0]["checksum"] == ranks[1]["checksum"]  # gradients were all-reduced
+    # the same sampler in this process gives the global episodes each rank should have drawn
+    from ddp_episodic_worker import toy_dataset
+
+    data = toy_dataset()
+    reference = EpisodeSampler(data, n_way=3, n_shot=2, n_query=2, n_episodes=12, seed=7, num_replicas=1, rank=0)
+    expected = [list(reference.episode(i).class_ids) for i in range(12)]
+    assert ranks[0]["episodes"] == expected[0::2] and ranks[1]["episodes"] == expected[1::2]
+    assert ranks[0]["episodes"] != ranks[1]["episodes"]
