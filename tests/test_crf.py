@@ -13,16 +13,7 @@ from hf_transfer.layers.crf import (
 )
 
 # pytorch-crf builds a uint8 mask when none is given; torch warns about it.
-pytestmark = pytest.mark.filterwarnings("ignore:where received a uint8 condition tensor")
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny tensors: intra-op threads only add contention on a shared machine.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = [pytest.mark.filterwarnings("ignore:where received a uint8 condition tensor"), pytest.mark.usefixtures("one_thread")]
 
 
 def _pair(num_tags, seed, scale=1.0, batch_first=True, dtype=torch.float32):

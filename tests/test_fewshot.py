@@ -31,6 +31,8 @@ from hf_transfer.models.fewshot import (
 )
 from hf_transfer.training.episodic import EpisodeTextCollator, EpisodicTrainer, evaluate_episodes
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
+
 REPO = Path(__file__).resolve().parents[1]
 N_CLASSES = 8
 NAMES = [f"intent_{chr(97 + c)}" for c in range(N_CLASSES)]
@@ -48,15 +50,6 @@ def _texts(seed=0, per_class=12):
             texts.append(" ".join(words))
             labels.append(c)
     return texts, labels
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny models on a shared machine: one thread avoids oversubscription (20x faster here)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="module")

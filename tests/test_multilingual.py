@@ -20,17 +20,10 @@ from hf_transfer.models.multilingual import (
     ablation_config_kwargs,
 )
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
+
 REPO = Path(__file__).resolve().parents[1]
 VOCAB = 50
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread is ~100x faster than two on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def tiny_config(**kwargs):

@@ -14,16 +14,10 @@ from hf_transfer.models.multilingual import (
     AdversarialSharedPrivateForTokenClassification,
 )
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
+
 VOCAB = 40
 TAGS = ["O", "B-city", "I-city", "B-date"]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def tiny_config(**kwargs):

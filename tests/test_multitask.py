@@ -28,6 +28,8 @@ from hf_transfer.models.multitask import (
     tags_to_spans,
 )
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
+
 REPO = Path(__file__).resolve().parents[1]
 TAGS = ["O", "B-city", "I-city", "B-date", "I-date"]
 INTENTS = {0: "flight", 1: "weather", 2: "greet"}
@@ -43,15 +45,6 @@ VARIANTS = {
     "slots_only": dict(use_private=False, intent_loss_weight=0.0),
 }
 
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread avoids thread-pool contention on the shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -59,3 +59,24 @@ def pool_sentence(hidden: torch.Tensor, mask: torch.Tensor, mode: str = "mean") 
     if mode in ("cls", "first"):
         return hidden[:, 0]
     raise ValueError(f"sentence_pooling must be 'mean', 'max' or 'cls', got {mode!r}")
+
+
+def word_level_inputs(input_ids: torch.Tensor, attention_mask, word_ids, labels, pad_token_id, labels_name: str = "labels"):
+    """Defaults and checks shared by the word-level heads: `attention_mask` from the padding id,
+    `word_ids` with every real token a word, and the word count of `labels` (`[batch, words]`,
+    -100 padded), which must cover every word of `word_ids`. Returns `(attention_mask, word_ids,
+    num_words)` (`num_words` is None without labels)."""
+    if attention_mask is None:
+        attention_mask = input_ids.ne(pad_token_id if pad_token_id is not None else 0).long()
+    if word_ids is None:  # every real token is a word
+        word_ids = torch.where(attention_mask.bool(), torch.cumsum(attention_mask.long(), 1) - 1, torch.full_like(input_ids, -1))
+    if labels is None:
+        return attention_mask, word_ids, None
+    if labels.dim() != 2 or labels.shape[0] != input_ids.shape[0]:
+        raise ValueError(f"{labels_name} must be [batch, words] tag ids with batch {input_ids.shape[0]}, got shape {tuple(labels.shape)}")
+    num_words = labels.shape[1]
+    longest = int(word_ids.max()) + 1 if word_ids.numel() else 0
+    if longest > num_words:
+        raise ValueError(f"{labels_name} has {num_words} word positions but word_ids reach word {longest - 1}; pad {labels_name} to the word count with -100")
+    return attention_mask, word_ids, num_words
+

@@ -24,7 +24,7 @@ from transformers.utils import ModelOutput
 
 from ...encoders.bcnn import BCNNTower
 from ...encoders.outputs import EncoderOutput
-from ...encoders.pooling import pool_sentence
+from ...encoders.pooling import pool_sentence, word_level_inputs
 from ...layers.crf import CRF, CRFTaggingMixin, decode_tags, tagging_loss
 from ...layers.gradient_reversal import GradientReversal
 from ...layers.heads import ClassificationHead, sequence_classification_loss
@@ -208,6 +208,16 @@ class AdversarialSharedPrivatePreTrainedModel(TransferPreTrainedModel):
             out = out.index_add(0, idx, feats * weight)
         return out
 
+    def _encode(self, input_ids, attention_mask, token_type_ids, language_ids, word_ids=None, num_words=None, word_level=False):
+        """`(shared, private, concat(private, shared), word_mask)`; sentence features, or word
+        features with `word_level=True` (`private` is None without private encoders)."""
+        shared, word_mask = self._shared(input_ids, attention_mask, token_type_ids, word_ids, num_words, word_level)
+        if self.private is None:
+            return shared, None, shared, word_mask
+        num_words = shared.shape[1] if word_level else num_words
+        private = self.private_features(input_ids, attention_mask, token_type_ids, language_ids, word_ids, num_words, word_level)
+        return shared, private, torch.cat([private, shared], dim=-1), word_mask
+
     def _discriminator_logits(self, shared: torch.Tensor, frozen: bool) -> torch.Tensor:
         if not frozen:
             return self.discriminator(shared)
@@ -294,12 +304,7 @@ class AdversarialSharedPrivateForSequenceClassification(AdversarialSharedPrivate
             raise ValueError(f"{type(self).__name__}.forward needs input_ids")
         config = self.config
         language_ids = self._prepare_language_ids(input_ids, language_ids)
-        shared = self.shared_features(input_ids, attention_mask, token_type_ids)
-        private = None
-        features = shared
-        if self.private is not None:
-            private = self.private_features(input_ids, attention_mask, token_type_ids, language_ids)
-            features = torch.cat([private, shared], dim=-1)
+        shared, private, features, _ = self._encode(input_ids, attention_mask, token_type_ids, language_ids)
         logits = self.classifier(features)
         phase = self._phase()
         language_logits, adversarial_loss, confusion_loss = self._adversary(shared, language_ids, phase)
@@ -371,27 +376,9 @@ class AdversarialSharedPrivateForTokenClassification(CRFTaggingMixin, Adversaria
     ) -> AdversarialSharedPrivateTokenOutput:
         if input_ids is None:
             raise ValueError(f"{type(self).__name__}.forward needs input_ids")
-        config = self.config
-        if attention_mask is None:
-            attention_mask = input_ids.ne(config.pad_token_id if config.pad_token_id is not None else 0).long()
-        if word_ids is None:  # every real token is a word
-            word_ids = torch.where(attention_mask.bool(), torch.cumsum(attention_mask.long(), 1) - 1, torch.full_like(input_ids, -1))
-        num_words = None
-        if labels is not None:
-            if labels.dim() != 2 or labels.shape[0] != input_ids.shape[0]:
-                raise ValueError(f"labels must be [batch, words] tag ids with batch {input_ids.shape[0]}, got shape {tuple(labels.shape)}")
-            num_words = labels.shape[1]
-            longest = int(word_ids.max()) + 1 if word_ids.numel() else 0
-            if longest > num_words:
-                raise ValueError(f"labels has {num_words} word positions but word_ids reach word {longest - 1}; pad labels to the word count with -100")
+        attention_mask, word_ids, num_words = word_level_inputs(input_ids, attention_mask, word_ids, labels, self.config.pad_token_id)
         language_ids = self._prepare_language_ids(input_ids, language_ids)
-        shared, word_mask = self._shared(input_ids, attention_mask, token_type_ids, word_ids, num_words, word_level=True)
-        num_words = shared.shape[1]
-        private = None
-        features = shared
-        if self.private is not None:
-            private = self.private_features(input_ids, attention_mask, token_type_ids, language_ids, word_ids, num_words, word_level=True)
-            features = torch.cat([private, shared], dim=-1)
+        shared, private, features, word_mask = self._encode(input_ids, attention_mask, token_type_ids, language_ids, word_ids, num_words, word_level=True)
         logits = self.classifier(features)
         phase = self._phase()
         shared_sentence = pool_sentence(shared, word_mask, "mean")

@@ -21,6 +21,7 @@ from transformers.utils import ModelOutput
 
 from ...encoders.bcnn import BCNNTower
 from ...encoders.outputs import EncoderOutput
+from ...encoders.pooling import word_level_inputs
 from ...layers.crf import CRF, CRFTaggingMixin, decode_tags, tagging_loss
 from ...layers.heads import ClassificationHead
 from ..transfer.modeling_transfer import TransferPreTrainedModel, build_encoder
@@ -166,18 +167,7 @@ class SharedPrivateForIntentAndSlotFilling(CRFTaggingMixin, TransferPreTrainedMo
         config = self.config
         if input_ids is None:
             raise ValueError("SharedPrivateForIntentAndSlotFilling.forward needs input_ids")
-        if attention_mask is None:
-            attention_mask = input_ids.ne(config.pad_token_id if config.pad_token_id is not None else 0).long()
-        if word_ids is None:  # every real token is a word
-            word_ids = torch.where(attention_mask.bool(), torch.cumsum(attention_mask.long(), 1) - 1, torch.full_like(input_ids, -1))
-        num_words = None
-        if slot_labels is not None:
-            if slot_labels.dim() != 2 or slot_labels.shape[0] != input_ids.shape[0]:
-                raise ValueError(f"slot_labels must be [batch, words] with batch {input_ids.shape[0]}, got shape {tuple(slot_labels.shape)}")
-            num_words = slot_labels.shape[1]
-            longest = int(word_ids.max()) + 1 if word_ids.numel() else 0
-            if longest > num_words:
-                raise ValueError(f"slot_labels has {num_words} word positions but word_ids reach word {longest - 1}; pad slot_labels to the word count with -100")
+        attention_mask, word_ids, num_words = word_level_inputs(input_ids, attention_mask, word_ids, slot_labels, config.pad_token_id, "slot_labels")
         shared = self.shared_encoder(input_ids=input_ids, attention_mask=attention_mask, word_ids=word_ids, token_type_ids=token_type_ids, num_words=num_words)
         if num_words is None:
             num_words = shared.last_hidden_state.shape[1]
