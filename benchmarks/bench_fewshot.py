@@ -299,6 +299,8 @@ def part_trained(method, setup, args) -> list[dict]:
             tokenizer.save_pretrained(path)
             (path / "bench_settings.json").write_text(json.dumps(settings, indent=2))
     name = {"bcnn": "bcnn_protonet"}.get(method, method)
+    if args.adapt_only:  # re-time adaptation of a saved model (the timing is load-sensitive)
+        return part_adapt(setup, model, tokenizer, method=name, n=10)
     texts = setup.texts_needed()
     start = time.perf_counter()
     unique = sorted(set(texts))
@@ -344,6 +346,7 @@ def main(argv=None):
     p.add_argument("--evals", type=int, default=4, help="validations (and checkpoints) during training")
     p.add_argument("--output_dir", default=None, help="save each trained model under <output_dir>/<method> (to re-evaluate later)")
     p.add_argument("--from_trained", default=None, help="evaluate the models saved by an earlier --output_dir instead of training")
+    p.add_argument("--adapt_only", action="store_true", help="with --from_trained: only re-time adapt_ms")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     parts = [s.strip() for s in args.parts.split(",") if s.strip()]

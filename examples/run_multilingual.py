@@ -38,7 +38,7 @@ from hf_transfer.models.multilingual import (
     AdversarialSharedPrivateForSequenceClassification,
     ablation_config_kwargs,
 )
-from hf_transfer.reuse import freeze, trainable_parameters
+from hf_transfer.reuse import freeze, head_lr_groups, trainable_parameters
 from hf_transfer.training.adversarial import (
     AdversarialScheduleCallback,
     AdversarialTrainer,
@@ -71,6 +71,9 @@ class ModelArguments:
     embedding_dim: int = 300
     num_filters: int = 128
     classifier_hidden_size: int | None = None
+    head_learning_rate: float | None = field(default=None, metadata={"help": "learning rate of the layers trained from scratch "
+                                                                         "(heads, towers, discriminator) when the encoder is pretrained; default: 1e-3 with e5, "
+                                                                         "the learning rate otherwise"})
     freeze_embeddings: bool = field(default=True, metadata={"help": "freeze e5's 250k-word embedding matrix (speed)"})
     vocab_size: int | None = field(default=None, metadata={"help": "BCNN vocabulary cap (default: every training word)"})
 
@@ -209,9 +212,18 @@ def train_and_evaluate(model_args: ModelArguments, data_args: DataArguments, tra
 
     if eval_set is None and training_args.eval_strategy != "no":
         training_args.eval_strategy = "no"
+    head_lr = model_args.head_learning_rate or (1e-3 if model_args.encoder == "e5" else None)
+    optimizers = (None, None)
+    if head_lr is not None and head_lr != training_args.learning_rate:
+        groups = head_lr_groups(model, training_args.learning_rate, head_lr, training_args.weight_decay)
+        for g in groups:
+            g.pop("names")
+        optimizers = (torch.optim.AdamW(groups, lr=training_args.learning_rate), None)
+        logger.info("learning rates: pretrained encoder %g, layers trained from scratch %g", training_args.learning_rate, head_lr)
     trainer = AdversarialTrainer(
         model=model,
         args=training_args,
+        optimizers=optimizers,
         train_dataset=train_set.select_columns(keep),
         eval_dataset=eval_set.select_columns(keep) if eval_set is not None else None,
         data_collator=collator,
@@ -298,6 +310,7 @@ def train_and_evaluate(model_args: ModelArguments, data_args: DataArguments, tra
                 "train_examples": len(train_set),
                 "epochs": training_args.num_train_epochs if training_args.max_steps <= 0 else f"{training_args.max_steps} steps",
                 "learning_rate": training_args.learning_rate,
+                "head_learning_rate": head_lr,
                 "batch_size": training_args.per_device_train_batch_size,
                 "seed": training_args.seed,
                 "train_runtime_s": metrics["train_runtime_s"],

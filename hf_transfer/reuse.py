@@ -26,6 +26,7 @@ __all__ = [
     "freeze_lower_layers",
     "find_layers",
     "trainable_parameters",
+    "head_lr_groups",
     "layerwise_lr_groups",
 ]
 
@@ -309,3 +310,26 @@ def layerwise_lr_groups(model: nn.Module, base_lr: float, decay: float = 0.9, we
         groups[key]["params"].append(param)
         groups[key]["names"].append(name)
     return [groups[k] for k in sorted(groups, key=lambda k: (-k[0], k[1]))]
+
+
+def head_lr_groups(model: nn.Module, base_lr: float, head_lr: float, weight_decay: float = 0.0) -> list[dict]:
+    """Optimizer parameter groups: the pretrained transformer backbone(s) of an hf_transfer model
+    (`model.backbone_encoders()`) at `base_lr`, everything trained from scratch (heads, private
+    towers, discriminators, CRFs) at `head_lr`. Randomly initialised layers at a fine-tuning
+    learning rate such as 5e-5 learn so slowly that a few epochs can end near the label prior.
+    Frozen parameters are left out; biases and norm weights get no weight decay."""
+    encoders = model.backbone_encoders() if hasattr(model, "backbone_encoders") else []
+    in_backbone = {id(p) for enc in encoders for p in enc.parameters()}
+    groups: dict[tuple[bool, bool], dict] = {}
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        backbone = id(param) in in_backbone
+        no_decay = param.ndim < 2 or "norm" in name.lower()
+        key = (backbone, no_decay)
+        if key not in groups:
+            groups[key] = {"params": [], "names": [], "lr": base_lr if backbone else head_lr, "weight_decay": 0.0 if no_decay else weight_decay}
+        groups[key]["params"].append(param)
+        groups[key]["names"].append(name)
+    return [groups[k] for k in sorted(groups, reverse=True)]
+
