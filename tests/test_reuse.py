@@ -222,3 +222,26 @@ def test_reuse_from_a_hub_id_through_the_real_hub_code_offline(tmp_path, monkeyp
     report = reuse_layers(model, "some-org/tiny-bert", include=r"encoder\.layer\.2\.")
     assert len(report.loaded) == 16
     assert torch.equal(model.encoder.model.encoder.layer[2].output.dense.weight, source.encoder.layer[2].output.dense.weight)
+
+
+def test_head_lr_groups_split_pretrained_from_new_layers(tiny_bert_config):
+    from transformers import AutoModel
+
+    from hf_transfer.models.multilingual import AdversarialSharedPrivateForSequenceClassification
+    from hf_transfer.reuse import freeze, head_lr_groups
+
+    backbone = AutoModel.from_config(tiny_bert_config)
+    model = AdversarialSharedPrivateForSequenceClassification.from_backbone(
+        backbone, languages=["a", "b"], num_labels=3, feature_size=5, kernel_sizes=[1], num_filters=4
+    )
+    freeze(model, r"word_embeddings")
+    groups = head_lr_groups(model, base_lr=5e-5, head_lr=1e-3, weight_decay=0.01)
+    by_name = {n: g for g in groups for n in g["names"]}
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert set(by_name) == trainable  # every trainable parameter once, frozen ones left out
+    assert not any("word_embeddings" in n for n in by_name)
+    for name, group in by_name.items():
+        expected_lr = 5e-5 if name.startswith("shared_encoder.") else 1e-3
+        assert group["lr"] == expected_lr, name
+        assert group["weight_decay"] == (0.0 if name.endswith("bias") or "LayerNorm" in name else 0.01), name
+    assert {g["lr"] for g in groups} == {5e-5, 1e-3}
