@@ -192,7 +192,8 @@ def main(argv=None):
         dataset, encoder = args.part.split("_")
         fn = seed_part if dataset == "seed" else xsid_part
         records = fn(example, encoder, args, Path(tmp))
-    write_results(args.stem or f"multilingual_{args.part}", records)
+    if dataset == "seed":  # xsid_part merges its records into the file as it goes
+        write_results(args.stem or f"multilingual_{args.part}", records)
 
 
 if __name__ == "__main__":
