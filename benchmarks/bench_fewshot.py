@@ -30,7 +30,7 @@ import time
 import numpy as np
 import torch
 
-from benchmarks.common import RESULTS_DIR, SHARED_DATA, record, write_results
+from benchmarks.common import SHARED_DATA, merge_results, record
 from hf_transfer.data.episodes import EpisodeSampler, filter_classes, sample_few_shot, split_classes
 from hf_transfer.data.readers import load_clinc150
 from hf_transfer.metrics import mean_confidence_interval
@@ -321,13 +321,6 @@ def part_trained(method, setup, args) -> list[dict]:
     return recs
 
 
-def merge_write(new: list[dict]) -> None:
-    path = RESULTS_DIR / f"{STEM}.json"
-    old = json.loads(path.read_text()) if path.exists() else []
-    names = {r["name"] for r in new}
-    write_results(STEM, [r for r in old if r["name"] not in names] + new)
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--parts", default="frozen,zeroshot,generalised,adapt", help="comma list: frozen, zeroshot, generalised, adapt, protonet, matching, relation, bcnn")
@@ -348,6 +341,8 @@ def main(argv=None):
     p.add_argument("--from_trained", default=None, help="evaluate the models saved by an earlier --output_dir instead of training")
     p.add_argument("--adapt_only", action="store_true", help="with --from_trained: only re-time adapt_ms")
     args = p.parse_args(argv)
+    if args.adapt_only and not args.from_trained:
+        p.error("--adapt_only re-times saved models: pass --from_trained DIR as well")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     parts = [s.strip() for s in args.parts.split(",") if s.strip()]
     setup = Setup(args.episodes)
@@ -363,11 +358,11 @@ def main(argv=None):
             recs += part_zeroshot(setup, model, tokenizer, table)
         if "adapt" in parts:
             recs += part_adapt(setup, model, tokenizer)
-        merge_write(recs)
+        merge_results(STEM, recs)
     for method in ("protonet", "matching", "relation", "bcnn"):
         if method in parts:
             new = part_trained(method, setup, args)
-            merge_write(new)
+            merge_results(STEM, new)
             recs += new
     return recs
 

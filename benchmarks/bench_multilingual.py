@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import RESULTS_DIR, record, write_results
+from benchmarks.common import RESULTS_DIR, merge_results, record, write_results
 
 REPO = Path(__file__).resolve().parents[1]
 VARIANTS = ["separate", "joint", "shared_private", "adversarial", "adversarial_diff"]
@@ -152,7 +152,7 @@ def xsid_part(example, encoder: str, args, tmp: Path) -> list[dict]:
             if f"probe_language_accuracy_{kind}" in m:
                 records.append(record(f"multilingual.xsid.{infix}{variant}.probe_language_accuracy_{kind}", m[f"probe_language_accuracy_{kind}"], "%",
                                       "lower" if kind == "shared" else "higher", {**s, "chance": 100.0 / len(train_languages.split(","))}))
-        _merge_write(args.stem or f"multilingual_xsid_{encoder}", records)
+        merge_results(args.stem or f"multilingual_xsid_{encoder}", records)
     # the gain needs both runs; they may come from two processes run side by side (same settings)
     stem = args.stem or f"multilingual_xsid_{encoder}"
     merged = {r["name"]: r for r in json.loads((RESULTS_DIR / f"{stem}.json").read_text())}
@@ -160,16 +160,8 @@ def xsid_part(example, encoder: str, args, tmp: Path) -> list[dict]:
     same = lambda a, b: {k: v for k, v in a["settings"].items() if k not in ("variant", "wall_s")} == {k: v for k, v in b["settings"].items() if k not in ("variant", "wall_s")}  # noqa: E731
     if joint and full and same(joint, full):
         records.append(record(f"multilingual.xsid.{infix}heldout_gain_over_joint", full["value"] - joint["value"], "points", "higher", settings, target=1.0))
-        _merge_write(stem, records)
+        merge_results(stem, records)
     return records
-
-
-def _merge_write(stem: str, records: list[dict]) -> None:
-    """Write `records` into `benchmarks/results/<stem>.json`, replacing figures of the same name."""
-    path = RESULTS_DIR / f"{stem}.json"
-    old = json.loads(path.read_text()) if path.exists() else []
-    names = {r["name"] for r in records}
-    write_results(stem, [r for r in old if r["name"] not in names] + records)
 
 
 def main(argv=None):

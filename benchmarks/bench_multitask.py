@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import statistics
 import sys
 import time
@@ -32,7 +31,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import RESULTS_DIR, SHARED_DATA, record, write_results
+from benchmarks.common import SHARED_DATA, merge_results, record
 
 STEM = "multitask"
 TARGETS = {
@@ -60,13 +59,6 @@ def _example():
     sys.modules[spec.name] = module  # dataclasses resolve their string annotations there
     spec.loader.exec_module(module)
     return module
-
-
-def _merge(records: list[dict]) -> None:
-    path = RESULTS_DIR / f"{STEM}.json"
-    old = json.loads(path.read_text()) if path.exists() else []
-    names = {r["name"] for r in records}
-    write_results(STEM, [r for r in old if r["name"] not in names] + records)
 
 
 # ---------------------------------------------------------------------------- throughput
@@ -230,7 +222,7 @@ def bench_train(args, ablation=False) -> list[dict]:
                     if value is not None:
                         recs.append(record(f"{base}.{key}", value, "%", "higher", settings, targets.get(key)))
                 recs.append(record(f"{base}.train_time_s", results["train_runtime_s"], "s", "lower", settings))
-                _merge(recs)  # keep what is done if a later run is interrupted
+                merge_results(STEM, recs)  # keep what is done if a later run is interrupted
     return recs
 
 
@@ -255,9 +247,9 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     for part in args.parts:
         if part == "throughput":
-            _merge(bench_throughput(args))
+            merge_results(STEM, bench_throughput(args))
         elif part == "latency":
-            _merge(bench_latency(args))
+            merge_results(STEM, bench_latency(args))
         elif part == "train":
             bench_train(args)
         elif part == "ablation":

@@ -63,3 +63,13 @@ def write_results(stem: str, records: list[dict]) -> Path:
         tgt = f" (target {r['target']})" if "target" in r else ""
         print(f"{r['name']}: {r['value']} {r['unit']}{tgt}")
     return path
+
+
+def merge_results(stem: str, records: list[dict]) -> Path:
+    """Write `records` into `benchmarks/results/<stem>.json`, keeping the figures already there
+    whose names `records` does not replace."""
+    path = RESULTS_DIR / f"{stem}.json"
+    old = json.loads(path.read_text()) if path.exists() else []
+    names = {r["name"] for r in records}
+    return write_results(stem, [r for r in old if r["name"] not in names] + records)
+

@@ -243,7 +243,8 @@ def align_tag_paths(paths: np.ndarray, labels: np.ndarray, outside_id: int = 0, 
     return out
 
 
-def _outside_id(id2tag) -> int:
+def outside_tag_id(id2tag) -> int:
+    """The id of the `O` tag in an `id2tag` map or list (0 when there is none)."""
     names = list(id2tag.values()) if isinstance(id2tag, Mapping) else list(id2tag or [])
     keys = list(id2tag.keys()) if isinstance(id2tag, Mapping) else list(range(len(names)))
     return int(keys[names.index("O")]) if "O" in names else 0
@@ -266,7 +267,7 @@ def make_joint_compute_metrics(id2intent, id2tag, *, ignore_index: int = IGNORE_
             slot_logits, slot_labels = (preds[0] if isinstance(preds, (tuple, list)) else preds), labels
         slot_logits, slot_labels = np.asarray(slot_logits), np.asarray(slot_labels)
         if slot_logits.ndim == 2:  # decoded paths
-            slot_logits = align_tag_paths(slot_logits, slot_labels, _outside_id(id2tag), ignore_index)
+            slot_logits = align_tag_paths(slot_logits, slot_labels, outside_tag_id(id2tag), ignore_index)
         return compute_joint_metrics(
             None if intent_logits is None else np.asarray(intent_logits),
             None if intent_labels is None else np.asarray(intent_labels),

@@ -298,18 +298,24 @@ def layerwise_lr_groups(model: nn.Module, base_lr: float, decay: float = 0.9, we
         for i, names in enumerate(per_layer):
             for name in names:
                 depth[name] = total - i
-    groups: dict[tuple[int, bool], dict] = {}
+    return _param_groups(model, lambda name, _param: -depth.get(name, 0), lambda rank: base_lr * decay**-rank, weight_decay)
+
+
+def _param_groups(model: nn.Module, rank_of, lr_of, weight_decay: float) -> list[dict]:
+    """Trainable parameters grouped by `rank_of(name, param)` (groups in ascending rank, each with
+    `lr_of(rank)`) and by weight decay: none on biases and norm weights, as in `transformers.Trainer`.
+    Frozen parameters are left out, so they get no optimizer state."""
+    groups: dict[tuple, dict] = {}
     for name, param in model.named_parameters():
         if not param.requires_grad:
             continue
-        d = depth.get(name, 0)
         no_decay = param.ndim < 2 or "norm" in name.lower()
-        key = (d, no_decay)
+        key = (rank_of(name, param), no_decay)
         if key not in groups:
-            groups[key] = {"params": [], "names": [], "lr": base_lr * decay**d, "weight_decay": 0.0 if no_decay else weight_decay}
+            groups[key] = {"params": [], "names": [], "lr": lr_of(key[0]), "weight_decay": 0.0 if no_decay else weight_decay}
         groups[key]["params"].append(param)
         groups[key]["names"].append(name)
-    return [groups[k] for k in sorted(groups, key=lambda k: (-k[0], k[1]))]
+    return [groups[k] for k in sorted(groups)]
 
 
 def head_lr_groups(model: nn.Module, base_lr: float, head_lr: float, weight_decay: float = 0.0) -> list[dict]:
@@ -320,16 +326,6 @@ def head_lr_groups(model: nn.Module, base_lr: float, head_lr: float, weight_deca
     Frozen parameters are left out; biases and norm weights get no weight decay."""
     encoders = model.backbone_encoders() if hasattr(model, "backbone_encoders") else []
     in_backbone = {id(p) for enc in encoders for p in enc.parameters()}
-    groups: dict[tuple[bool, bool], dict] = {}
-    for name, param in model.named_parameters():
-        if not param.requires_grad:
-            continue
-        backbone = id(param) in in_backbone
-        no_decay = param.ndim < 2 or "norm" in name.lower()
-        key = (backbone, no_decay)
-        if key not in groups:
-            groups[key] = {"params": [], "names": [], "lr": base_lr if backbone else head_lr, "weight_decay": 0.0 if no_decay else weight_decay}
-        groups[key]["params"].append(param)
-        groups[key]["names"].append(name)
-    return [groups[k] for k in sorted(groups, reverse=True)]
+    # rank 0: backbone (listed first), rank 1: layers trained from scratch
+    return _param_groups(model, lambda _name, param: int(id(param) not in in_backbone), lambda rank: head_lr if rank else base_lr, weight_decay)
 

@@ -220,11 +220,11 @@ def make_compute_metrics(config: SharedPrivateConfig):
     Expects the model's eval predictions (`intent_logits`, `slot_logits`, `slot_paths` in that
     order, the losses being ignored through `config.keys_to_ignore_at_inference`) and labels in
     the order `label_names=["intent_labels", "slot_labels"]` (or `["slot_labels"]`)."""
-    from ...metrics import align_tag_paths, compute_joint_metrics, intent_accuracy
+    from ...metrics import align_tag_paths, compute_joint_metrics, intent_accuracy, outside_tag_id
 
     id2intent = dict(config.id2label) if config.predicts_intent else None
     id2tag = dict(config.id2tag or {})
-    outside_id = (config.tag2id or {}).get("O", 0)
+    outside_id = outside_tag_id(id2tag)
 
     def compute_metrics(eval_pred):
         preds, labels = eval_pred.predictions, eval_pred.label_ids
