@@ -188,6 +188,8 @@ def _train(example, dataset, encoder, extra, args, tag):
     ] + extra  # fmt: skip
     if args.learning_rate is not None:
         argv += ["--learning_rate", str(args.learning_rate)]
+    if args.head_learning_rate is not None and encoder != "bcnn":
+        argv += ["--head_learning_rate", str(args.head_learning_rate)]
     if args.max_train_samples:
         argv += ["--max_train_samples", str(args.max_train_samples)]
     if args.threads:
@@ -196,6 +198,7 @@ def _train(example, dataset, encoder, extra, args, tag):
     settings = dict(
         epochs=args.epochs, seed=args.seed, batch_size=args.batch_size, encoder="all-MiniLM-L6-v2" if encoder == "minilm" else "BCNN from scratch",
         learning_rate=args.learning_rate or ("1e-3" if encoder == "bcnn" else "5e-5"), variant=tag, options=" ".join(extra),
+        head_learning_rate=args.head_learning_rate if encoder != "bcnn" else None,
         train_samples=results["train_samples"], train_time_s=round(results["train_runtime_s"], 1),
     )
     return results, settings
@@ -235,6 +238,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=float, default=3)
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--learning_rate", type=float, default=None, help="default: 5e-5 MiniLM, 1e-3 BCNN")
+    parser.add_argument("--head_learning_rate", type=float, default=None, help="MiniLM: rate of the towers, heads and CRF (default: --learning_rate)")
     parser.add_argument("--max_train_samples", type=int, default=None)
     parser.add_argument("--steps", type=int, default=8, help="timed training steps per model (throughput)")
     parser.add_argument("--latency_n", type=int, default=100, help="utterances timed (latency)")

@@ -38,7 +38,7 @@ from hf_transfer.models.multilingual import (
     AdversarialSharedPrivateForSequenceClassification,
     ablation_config_kwargs,
 )
-from hf_transfer.reuse import freeze, head_lr_groups, trainable_parameters
+from hf_transfer.reuse import freeze, head_lr_optimizer, trainable_parameters
 from hf_transfer.training.adversarial import (
     AdversarialScheduleCallback,
     AdversarialTrainer,
@@ -65,6 +65,8 @@ class ModelArguments:
     adversarial_weight: float = 0.05
     difference_weight: float = field(default=1.0, metadata={"help": "1.0 (reference design) or 0.01 (Liu et al., 2017)"})
     grl_lambda: float = 1.0
+    private_dropout: float = field(default=0.0, metadata={"help": "probability of hiding an example's private features from the task head in training"})
+    heldout_private_features: str = field(default="encode", metadata={"help": "'encode' or 'zeros': private features of languages held out of training"})
     adversarial_schedule: str = field(default="grl", metadata={"help": "'grl' or 'alternating'"})
     grl_schedule: str = field(default="constant", metadata={"help": "'constant' or 'dann' (anneal lambda 0 -> grl_lambda)"})
     discriminator_steps: int = field(default=1, metadata={"help": "discriminator steps per encoder step ('alternating')"})
@@ -167,6 +169,8 @@ def train_and_evaluate(model_args: ModelArguments, data_args: DataArguments, tra
         adversarial_weight=model_args.adversarial_weight,
         difference_weight=model_args.difference_weight,
         grl_lambda=model_args.grl_lambda,
+        private_dropout=model_args.private_dropout,
+        heldout_private_features=model_args.heldout_private_features,
         adversarial_schedule=model_args.adversarial_schedule,
         kernel_sizes=[1, 2, 3, 4, 5],
         num_filters=model_args.num_filters,
@@ -213,17 +217,13 @@ def train_and_evaluate(model_args: ModelArguments, data_args: DataArguments, tra
     if eval_set is None and training_args.eval_strategy != "no":
         training_args.eval_strategy = "no"
     head_lr = model_args.head_learning_rate or (1e-3 if model_args.encoder == "e5" else None)
-    optimizers = (None, None)
-    if head_lr is not None and head_lr != training_args.learning_rate:
-        groups = head_lr_groups(model, training_args.learning_rate, head_lr, training_args.weight_decay)
-        for g in groups:
-            g.pop("names")
-        optimizers = (torch.optim.AdamW(groups, lr=training_args.learning_rate), None)
+    optimizer = head_lr_optimizer(model, training_args.learning_rate, head_lr, training_args.weight_decay)
+    if optimizer is not None:
         logger.info("learning rates: pretrained encoder %g, layers trained from scratch %g", training_args.learning_rate, head_lr)
     trainer = AdversarialTrainer(
         model=model,
         args=training_args,
-        optimizers=optimizers,
+        optimizers=(optimizer, None),
         train_dataset=train_set.select_columns(keep),
         eval_dataset=eval_set.select_columns(keep) if eval_set is not None else None,
         data_collator=collator,
@@ -306,6 +306,8 @@ def train_and_evaluate(model_args: ModelArguments, data_args: DataArguments, tra
                 "private_encoders": model_args.private_encoders,
                 "adversarial_weight": model_args.adversarial_weight,
                 "difference_weight": model_args.difference_weight,
+                "private_dropout": model_args.private_dropout,
+                "heldout_private_features": model_args.heldout_private_features,
                 "adversarial_schedule": model_args.adversarial_schedule,
                 "train_examples": len(train_set),
                 "epochs": training_args.num_train_epochs if training_args.max_steps <= 0 else f"{training_args.max_steps} steps",

@@ -47,6 +47,7 @@ from hf_transfer.cards import write_model_card
 from hf_transfer.data.collators import DataCollatorForWordLevel, require_columns
 from hf_transfer.data.tokenization import build_bcnn_tokenizer
 from hf_transfer.models.multitask import SharedPrivateConfig, SharedPrivateForIntentAndSlotFilling, make_compute_metrics
+from hf_transfer.reuse import head_lr_optimizer
 
 logger = logging.getLogger("run_multitask")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -78,6 +79,8 @@ class ModelArguments:
     num_filters: int = field(default=128, metadata={"help": "BCNN filters per kernel width (also for bcnn_tower)."})
     char_level: bool = field(default=False, metadata={"help": "BCNN vocabulary of characters (default for seed_ner)."})
     input_prefix: str | None = field(default=None, metadata={"help": "Text prepended to inputs (E5: 'query: ')."})
+    head_learning_rate: float | None = field(default=None, metadata={"help": "learning rate of the layers trained from scratch (towers, heads, CRF) "
+                                                                         "over a pretrained backbone; default: the learning rate"})
     torch_threads: int | None = field(default=None, metadata={"help": "torch.set_num_threads (default: torch's)."})
 
 
@@ -212,9 +215,14 @@ def main(argv=None):
     n_params = sum(p.numel() for p in model.parameters())
     logger.info("model: %s parameters, encoder %s, private %s (%s), crf %s", f"{n_params:,}", model_args.encoder, model.config.use_private, model.config.private_encoder, model.config.use_crf)
 
+    head_lr = model_args.head_learning_rate if base_model is not None else None
+    optimizer = head_lr_optimizer(model, training_args.learning_rate, head_lr, training_args.weight_decay)
+    if optimizer is not None:
+        logger.info("learning rates: pretrained backbone %g, layers trained from scratch %g", training_args.learning_rate, head_lr)
     trainer = Trainer(
         model=model,
         args=training_args,
+        optimizers=(optimizer, None),
         train_dataset=train,
         eval_dataset=eval_sets.get(val_split) if val_split else None,
         data_collator=collator,
@@ -262,7 +270,7 @@ def main(argv=None):
         training={
             "train utterances": len(train),
             "epochs": training_args.num_train_epochs,
-            "learning rate": training_args.learning_rate,
+            "learning rate": training_args.learning_rate if optimizer is None else f"{training_args.learning_rate} (backbone), {head_lr} (layers trained from scratch)",
             "batch size": training_args.per_device_train_batch_size,
             "intent / slot loss weights": f"{model.config.intent_loss_weight} / {model.config.slot_loss_weight}",
             "training time (s)": round(train_seconds, 1),

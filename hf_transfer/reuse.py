@@ -27,6 +27,7 @@ __all__ = [
     "find_layers",
     "trainable_parameters",
     "head_lr_groups",
+    "head_lr_optimizer",
     "layerwise_lr_groups",
 ]
 
@@ -329,3 +330,23 @@ def head_lr_groups(model: nn.Module, base_lr: float, head_lr: float, weight_deca
     # rank 0: backbone (listed first), rank 1: layers trained from scratch
     return _param_groups(model, lambda _name, param: int(id(param) not in in_backbone), lambda rank: head_lr if rank else base_lr, weight_decay)
 
+
+
+def head_lr_optimizer(model: nn.Module, base_lr: float, head_lr: float | None, weight_decay: float = 0.0, **adamw_kwargs):
+    """A `torch.optim.AdamW` over `head_lr_groups(model, base_lr, head_lr, weight_decay)`, to pass
+    to `transformers.Trainer(optimizers=(optimizer, None))` (Trainer still builds its scheduler,
+    which scales every group's rate alike). Returns None when `head_lr` is None or equals
+    `base_lr` (Trainer's own optimizer is then the same thing).
+
+    Example:
+        >>> optimizer = head_lr_optimizer(model, args.learning_rate, 1e-3, args.weight_decay)
+        >>> trainer = Trainer(model=model, args=args, optimizers=(optimizer, None), ...)
+    """
+    if head_lr is None or head_lr == base_lr:
+        return None
+    if head_lr <= 0 or base_lr <= 0:
+        raise ValueError(f"learning rates must be positive, got base_lr={base_lr}, head_lr={head_lr}")
+    groups = head_lr_groups(model, base_lr, head_lr, weight_decay)
+    for group in groups:
+        group.pop("names")
+    return torch.optim.AdamW(groups, lr=base_lr, **adamw_kwargs)

@@ -181,6 +181,47 @@ def test_single_private_encoder_ignores_language():
     torch.testing.assert_close(out2.adversarial_loss, nn.functional.cross_entropy(out.language_logits, shifted))
 
 
+def test_heldout_languages_can_read_shared_features_only():
+    model = AdversarialSharedPrivateForSequenceClassification(tiny_config(heldout_private_features="zeros")).eval()
+    b = batch()
+    ids = b["language_ids"].clone()
+    ids[[1, 4]] = -100
+    out = model(**{**b, "language_ids": ids})
+    head_input_zeros = torch.cat([torch.zeros_like(out.private_features), out.shared_features], dim=-1)
+    head_input_full = torch.cat([out.private_features, out.shared_features], dim=-1)
+    for i in range(ids.shape[0]):
+        expected = head_input_zeros[i] if ids[i] == -100 else head_input_full[i]
+        torch.testing.assert_close(out.logits[i], model.classifier(expected[None])[0])
+    assert out.private_features.abs().sum() > 0  # the output (and the difference loss) keep the real ones
+    # "encode" (the default) feeds the held-out rows' private features to the head
+    model.config.heldout_private_features = "encode"
+    out2 = model(**{**b, "language_ids": ids})
+    assert not torch.allclose(out2.logits[1], out.logits[1])
+    torch.testing.assert_close(out2.logits[0], out.logits[0])
+
+
+def test_private_dropout_hides_private_features_per_example_in_training_only():
+    model = AdversarialSharedPrivateForSequenceClassification(tiny_config(private_dropout=0.5))
+    b = batch(n=64)
+    b["language_ids"] = torch.arange(64) % 3
+    model.train()
+    torch.manual_seed(0)
+    out = model(**b)
+    with_private = model.classifier(torch.cat([out.private_features, out.shared_features], -1))
+    without = model.classifier(torch.cat([torch.zeros_like(out.private_features), out.shared_features], -1))
+    hidden = torch.isclose(out.logits, without).all(-1)
+    shown = torch.isclose(out.logits, with_private).all(-1)
+    assert bool((hidden ^ shown).all())  # each row one or the other
+    assert 15 < int(hidden.sum()) < 49  # about half
+    model.eval()
+    out = model(**b)
+    torch.testing.assert_close(out.logits, model.classifier(torch.cat([out.private_features, out.shared_features], -1)))
+    with pytest.raises(ValueError, match="private_dropout"):
+        tiny_config(private_dropout=1.0)
+    with pytest.raises(ValueError, match="heldout_private_features"):
+        tiny_config(heldout_private_features="mean")
+
+
 def test_language_id_errors_name_the_id_and_the_known_languages():
     model = AdversarialSharedPrivateForSequenceClassification(tiny_config())
     b = batch()
@@ -411,11 +452,14 @@ def test_feature_probe_and_png(tmp_path):
 @pytest.mark.slow
 def test_example_smoke(tmp_path, shared_data):
     out_dir = tmp_path / "run"
-    cmd = [sys.executable, str(REPO / "examples" / "run_multilingual.py"), "--smoke", "--threads", "1", "--output_dir", str(out_dir), "--report_to", "none"]
+    cmd = [sys.executable, str(REPO / "examples" / "run_multilingual.py"), "--smoke", "--threads", "1", "--output_dir", str(out_dir), "--report_to", "none",
+           "--private_dropout", "0.3", "--heldout_private_features", "zeros"]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=REPO)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (out_dir / "model.safetensors").exists() and (out_dir / "tokenizer.json").exists()
     card = (out_dir / "README.md").read_text()
     metrics = json.loads((out_dir / "test_results.json").read_text())
     assert f"{metrics['test_accuracy']:.2f}" in card
+    config = json.loads((out_dir / "config.json").read_text())
+    assert config["private_dropout"] == 0.3 and config["heldout_private_features"] == "zeros"
     assert (out_dir / "features.png").exists() or "matplotlib" in proc.stderr

@@ -479,3 +479,13 @@ def test_example_main_in_process_and_split_errors(jointbert_folder, tmp_path):
     model = SharedPrivateForIntentAndSlotFilling.from_pretrained(tmp_path / "run")
     assert model.config.use_crf is False and model.config.private_encoder == "bcnn_tower"
     assert set(model.config.id2tag.values()) == set(TAGS) - {"I-date"}  # train's tags (no label files here)
+
+
+def test_example_head_learning_rate_over_a_backbone(jointbert_folder, tmp_path, minilm_path):
+    example = _example_module()
+    argv = ["--dataset", str(jointbert_folder), "--encoder", str(minilm_path), "--private_encoder", "bcnn_tower", "--num_filters", "4",
+            "--head_hidden_size", "8", "--max_steps", "1", "--learning_rate", "1e-5", "--head_learning_rate", "1e-3",
+            "--report_to", "none", "--disable_tqdm", "true", "--output_dir", str(tmp_path / "run")]  # fmt: skip
+    example.main(argv)
+    card = (tmp_path / "run" / "README.md").read_text()
+    assert "1e-05 (backbone), 0.001 (layers trained from scratch)" in card

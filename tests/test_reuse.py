@@ -245,3 +245,28 @@ def test_head_lr_groups_split_pretrained_from_new_layers(tiny_bert_config):
         assert group["lr"] == expected_lr, name
         assert group["weight_decay"] == (0.0 if name.endswith("bias") or "LayerNorm" in name else 0.01), name
     assert {g["lr"] for g in groups} == {5e-5, 1e-3}
+
+
+def test_head_lr_optimizer_builds_adamw_with_both_rates(tiny_bert_config):
+    from transformers import AutoModel
+
+    from hf_transfer.models.multitask import SharedPrivateForIntentAndSlotFilling
+    from hf_transfer.reuse import head_lr_optimizer
+
+    model = SharedPrivateForIntentAndSlotFilling.from_backbone(
+        AutoModel.from_config(tiny_bert_config), private_encoder="bcnn_tower", num_filters=4, kernel_sizes=[1],
+        id2label={0: "a", 1: "b"}, id2tag=["O", "B-x", "I-x"], head_hidden_size=8,
+    )
+    assert head_lr_optimizer(model, 5e-5, None) is None
+    assert head_lr_optimizer(model, 5e-5, 5e-5) is None
+    optimizer = head_lr_optimizer(model, 5e-5, 1e-3, weight_decay=0.01)
+    assert isinstance(optimizer, torch.optim.AdamW)
+    in_backbone = {id(p) for enc in model.backbone_encoders() for p in enc.parameters()}
+    for group in optimizer.param_groups:
+        assert "names" not in group
+        assert {id(p) in in_backbone for p in group["params"]} == {group["lr"] == 5e-5}
+    crf = {id(p) for p in model.crf.parameters()}
+    assert all(g["lr"] == 1e-3 for g in optimizer.param_groups if any(id(p) in crf for p in g["params"]))
+    assert sum(len(g["params"]) for g in optimizer.param_groups) == sum(1 for p in model.parameters() if p.requires_grad)
+    with pytest.raises(ValueError, match="positive"):
+        head_lr_optimizer(model, 5e-5, -1.0)

@@ -11,6 +11,7 @@ PRIVATE_ENCODERS = ("single", "per_language")
 PRIVATE_ENCODER_TYPES = ("tower", "copy")
 ADVERSARIAL_SCHEDULES = ("grl", "alternating")
 FEATURE_ACTIVATIONS = ("relu", "tanh", "none")
+HELDOUT_PRIVATE_FEATURES = ("encode", "zeros")
 UNKNOWN_LANGUAGE_ID = -100
 
 
@@ -54,6 +55,17 @@ class AdversarialSharedPrivateConfig(TransferConfig):
         discriminator_hidden_size (`int`, *optional*, defaults to 256): ReLU layer of the
             discriminator (`None`: a linear discriminator).
         discriminator_dropout (`float`, defaults to 0.1): dropout before the discriminator.
+        private_dropout (`float`, defaults to 0.0): in training, the probability with which an
+            example's private features are replaced by zeros in the task head's input (the
+            difference loss still sees them), so that the head also learns to classify from the
+            shared features alone, which is all that carries over to a language held out of
+            training (see `heldout_private_features`).
+        heldout_private_features (`str`, defaults to `"encode"`): what the task head reads as
+            private features for an example of unknown language (language id `-100`, or no
+            `language_ids`): `"encode"` (the single private encoder's features, or the mean of the
+            per-language encoders') or `"zeros"` (shared features only: the private encoders only
+            ever saw the training languages; pair with `private_dropout` so the head has learned
+            to do without them).
         use_private / use_adversary / use_difference (`bool`, default `True`): ablations:
             all three off is the plain joint model; private only is shared-private without
             adversary; private + adversary; all three is the full model.
@@ -81,6 +93,8 @@ class AdversarialSharedPrivateConfig(TransferConfig):
         adversarial_schedule: str = "grl",
         discriminator_hidden_size: int | None = 256,
         discriminator_dropout: float = 0.1,
+        private_dropout: float = 0.0,
+        heldout_private_features: str = "encode",
         use_private: bool = True,
         use_adversary: bool = True,
         use_difference: bool = True,
@@ -102,6 +116,10 @@ class AdversarialSharedPrivateConfig(TransferConfig):
             raise ValueError(f"adversarial_schedule must be one of {ADVERSARIAL_SCHEDULES}, got {adversarial_schedule!r}")
         if feature_activation not in FEATURE_ACTIVATIONS:
             raise ValueError(f"feature_activation must be one of {FEATURE_ACTIVATIONS}, got {feature_activation!r}")
+        if not 0.0 <= float(private_dropout) < 1.0:
+            raise ValueError(f"private_dropout must be in [0, 1), got {private_dropout}")
+        if heldout_private_features not in HELDOUT_PRIVATE_FEATURES:
+            raise ValueError(f"heldout_private_features must be one of {HELDOUT_PRIVATE_FEATURES}, got {heldout_private_features!r}")
         if int(feature_size) < 1:
             raise ValueError(f"feature_size must be a positive width, got {feature_size}")
         for name, value in (("adversarial_weight", adversarial_weight), ("difference_weight", difference_weight), ("grl_lambda", grl_lambda)):
@@ -120,6 +138,8 @@ class AdversarialSharedPrivateConfig(TransferConfig):
         self.adversarial_schedule = adversarial_schedule
         self.discriminator_hidden_size = discriminator_hidden_size
         self.discriminator_dropout = discriminator_dropout
+        self.private_dropout = float(private_dropout)
+        self.heldout_private_features = heldout_private_features
         self.use_private = bool(use_private)
         self.use_adversary = bool(use_adversary)
         self.use_difference = bool(use_difference)

@@ -216,7 +216,21 @@ class AdversarialSharedPrivatePreTrainedModel(TransferPreTrainedModel):
             return shared, None, shared, word_mask
         num_words = shared.shape[1] if word_level else num_words
         private = self.private_features(input_ids, attention_mask, token_type_ids, language_ids, word_ids, num_words, word_level)
-        return shared, private, torch.cat([private, shared], dim=-1), word_mask
+        return shared, private, torch.cat([self._head_private(private, language_ids), shared], dim=-1), word_mask
+
+    def _head_private(self, private: torch.Tensor, language_ids: torch.Tensor | None) -> torch.Tensor:
+        """The private features the task head reads: zeroed for held-out languages with
+        `heldout_private_features="zeros"`, and per example with probability `private_dropout`
+        in training."""
+        keep = None
+        if self.config.heldout_private_features == "zeros":
+            keep = language_ids != UNKNOWN_LANGUAGE_ID if language_ids is not None else private.new_zeros(private.shape[0], dtype=torch.bool)
+        if self.training and self.config.private_dropout > 0:
+            kept = torch.rand(private.shape[0], device=private.device) >= self.config.private_dropout
+            keep = kept if keep is None else keep & kept
+        if keep is None:
+            return private
+        return private * keep.to(private.dtype).view(-1, *([1] * (private.dim() - 1)))
 
     def _discriminator_logits(self, shared: torch.Tensor, frozen: bool) -> torch.Tensor:
         if not frozen:
