@@ -30,6 +30,17 @@ from benchmarks.common import RESULTS_DIR, merge_results, record, write_results
 
 REPO = Path(__file__).resolve().parents[1]
 VARIANTS = ["separate", "joint", "shared_private", "adversarial", "adversarial_diff"]
+# xSID only: the full model whose task head learned to do without private features
+# (`--private_dropout`) and reads shared features only for languages held out of training
+ZERO_SHOT_VARIANT = "adversarial_diff_shared_heldout"
+
+
+def _variant_args(variant: str, args) -> tuple[list[str], dict]:
+    """Example arguments and extra record settings of a benchmark variant."""
+    if variant == ZERO_SHOT_VARIANT:
+        return ["--variant", "adversarial_diff", "--private_dropout", str(args.private_dropout), "--heldout_private_features", "zeros"], {
+            "private_dropout": args.private_dropout, "heldout_private_features": "zeros"}
+    return ["--variant", variant], {}
 
 
 def _example():
@@ -136,10 +147,11 @@ def xsid_part(example, encoder: str, args, tmp: Path) -> list[dict]:
         if variant == "separate":
             continue  # held-out languages have no data of their own
         out = REPO / "benchmarks" / "results" / f"multilingual_xsid_{encoder}_{variant}"
-        m = run(example, common + ["--variant", variant, "--projection", "pca" if variant == "adversarial_diff" else "none"], out)
+        variant_argv, variant_settings = _variant_args(variant, args)
+        m = run(example, common + variant_argv + ["--projection", "pca" if variant == "adversarial_diff" else "none"], out)
         _keep_png_only(out)
         results[variant] = m
-        s = {**settings, "variant": variant, "wall_s": m.get("wall_s")}
+        s = {**settings, "variant": variant, "wall_s": m.get("wall_s"), **variant_settings}
         records.append(record(f"multilingual.xsid.{infix}{variant}.heldout_accuracy", m["test_accuracy_heldout_languages"], "%", "higher", s))
         records.append(record(f"multilingual.xsid.{infix}{variant}.trained_accuracy", m["test_accuracy_trained_languages"], "%", "higher", s))
         for key, value in m.items():
@@ -156,22 +168,27 @@ def xsid_part(example, encoder: str, args, tmp: Path) -> list[dict]:
     # the gain needs both runs; they may come from two processes run side by side (same settings)
     stem = args.stem or f"multilingual_xsid_{encoder}"
     merged = {r["name"]: r for r in json.loads((RESULTS_DIR / f"{stem}.json").read_text())}
-    joint, full = (merged.get(f"multilingual.xsid.{infix}{v}.heldout_accuracy") for v in ("joint", "adversarial_diff"))
-    same = lambda a, b: {k: v for k, v in a["settings"].items() if k not in ("variant", "wall_s")} == {k: v for k, v in b["settings"].items() if k not in ("variant", "wall_s")}  # noqa: E731
-    if joint and full and same(joint, full):
-        records.append(record(f"multilingual.xsid.{infix}heldout_gain_over_joint", full["value"] - joint["value"], "points", "higher", settings, target=1.0))
-        merge_results(stem, records)
+    joint = merged.get(f"multilingual.xsid.{infix}joint.heldout_accuracy")
+    own = ("variant", "wall_s", "private_dropout", "heldout_private_features")  # settings of one variant only
+    common_settings = lambda r: {k: v for k, v in r["settings"].items() if k not in own}  # noqa: E731
+    for full_name, gain_name in (("adversarial_diff", "heldout_gain_over_joint"), (ZERO_SHOT_VARIANT, f"{ZERO_SHOT_VARIANT}.heldout_gain_over_joint")):
+        full = merged.get(f"multilingual.xsid.{infix}{full_name}.heldout_accuracy")
+        if joint and full and common_settings(joint) == common_settings(full):
+            s = {**settings, **{k: v for k, v in full["settings"].items() if k in own[2:]}}
+            records.append(record(f"multilingual.xsid.{infix}{gain_name}", full["value"] - joint["value"], "points", "higher", s, target=1.0))
+    merge_results(stem, records)
     return records
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--part", choices=["seed_bcnn", "seed_e5", "xsid_bcnn", "xsid_e5"], required=True)
-    parser.add_argument("--variants", default=None, help="comma-separated subset of " + ",".join(VARIANTS))
+    parser.add_argument("--variants", default=None, help="comma-separated subset of " + ",".join(VARIANTS) + f" (xSID also {ZERO_SHOT_VARIANT})")
     parser.add_argument("--epochs", type=float, default=5)
     parser.add_argument("--max_steps", type=int, default=None)
     parser.add_argument("--max_train_samples", type=int, default=None)
     parser.add_argument("--max_test_samples", type=int, default=None, help="per language (xSID)")
+    parser.add_argument("--private_dropout", type=float, default=0.5, help=f"xSID {ZERO_SHOT_VARIANT}: probability of hiding private features from the task head in training")
     parser.add_argument("--xsid_train_languages", default="en,de,da,it,nl")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--embedding_dim", type=int, default=300, help="BCNN (the reference design: 300)")
