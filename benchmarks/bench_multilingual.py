@@ -74,7 +74,8 @@ def seed_part(example, encoder: str, args, tmp: Path) -> list[dict]:
         common += ["--max_steps", str(args.max_steps)]
     infix = "" if encoder == "bcnn" else "e5."
     records, settings = [], {"encoder": encoder, "epochs": args.epochs, "seed": args.seed, "max_train_samples": args.max_train_samples,
-                             "max_steps": args.max_steps, "embedding_dim": args.embedding_dim, "num_filters": args.num_filters, "adversarial_weight": 0.05, "difference_weight": 1.0, "private_encoders": "single"}
+                             "max_steps": args.max_steps, "embedding_dim": args.embedding_dim, "num_filters": args.num_filters, "adversarial_weight": 0.05, "difference_weight": 1.0, "private_encoders": "single",
+                             "learning_rate": 5e-5 if encoder == "e5" else 1e-3, "head_learning_rate": 1e-3 if encoder == "e5" else None}
     variants = args.variants.split(",") if args.variants else VARIANTS
     for variant in variants:
         if variant == "separate":
