@@ -9,12 +9,16 @@ multilingual-e5-small (`--encoder e5`; built offline once by
 `python ../shared/tools/build_multilingual_e5.py ~/.cache/hf_transfer/multilingual-e5-small`;
 its 250k x 384 word embeddings (96M of its 118M parameters) are frozen by default).
 
+`--task slots` (xSID only) trains `AdversarialSharedPrivateForTokenClassification` instead: slot
+filling across languages with the CRF, scored by slot F1 (entity level) per language.
+
 Every evaluation logs the task, adversarial and difference losses and the discriminator's
 accuracy; the run saves the model, tokenizer, a model card with the measured test metrics,
 `test_results.json` and a 2-D projection of shared and private features (`features.png`).
 
     python examples/run_multilingual.py --output_dir runs/seed_bcnn --variant adversarial_diff
     python examples/run_multilingual.py --dataset xsid --encoder e5 --output_dir runs/xsid_e5
+    python examples/run_multilingual.py --dataset xsid --task slots --encoder e5 --output_dir runs/xsid_slots_e5
     python examples/run_multilingual.py --smoke --output_dir /tmp/smoke   # a few seconds
 """
 
@@ -31,11 +35,14 @@ import torch
 from transformers import AutoTokenizer, DataCollatorWithPadding, HfArgumentParser, TrainingArguments, set_seed
 
 from hf_transfer.cards import write_model_card
+from hf_transfer.data.collators import DataCollatorForWordLevel
 from hf_transfer.data.readers import load_conll_intents, load_multilingual_tsv
+from hf_transfer.metrics import make_joint_compute_metrics
 from hf_transfer.data.tokenization import build_bcnn_tokenizer
 from hf_transfer.models.multilingual import (
     AdversarialSharedPrivateConfig,
     AdversarialSharedPrivateForSequenceClassification,
+    AdversarialSharedPrivateForTokenClassification,
     ablation_config_kwargs,
 )
 from hf_transfer.reuse import freeze, head_lr_optimizer, trainable_parameters
@@ -78,11 +85,13 @@ class ModelArguments:
                                                                          "the learning rate otherwise"})
     freeze_embeddings: bool = field(default=True, metadata={"help": "freeze e5's 250k-word embedding matrix (speed)"})
     vocab_size: int | None = field(default=None, metadata={"help": "BCNN vocabulary cap (default: every training word)"})
+    no_crf: bool = field(default=False, metadata={"help": "--task slots: per-word softmax instead of the CRF"})
 
 
 @dataclass
 class DataArguments:
     dataset: str = field(default="seed", metadata={"help": "'seed' (multi_lang TSV) or 'xsid'"})
+    task: str = field(default="intents", metadata={"help": "'intents' (sentence classification) or 'slots' (xSID slot filling, CRF)"})
     data_dir: str = field(default=str(REPO.parent / "shared" / "data"))
     train_languages: str | None = field(default=None, metadata={"help": "comma-separated; xsid default en,de,da,it,nl"})
     test_languages: str | None = field(default=None, metadata={"help": "comma-separated; default every language"})
@@ -106,9 +115,13 @@ def _ensure_e5(path: Path) -> Path:
 
 
 def load_data(data_args: DataArguments):
-    """Returns (train Dataset with text/label/language, {language: test Dataset}, label names,
-    training languages)."""
+    """Returns (train Dataset with text/label/language, or tokens/tags/language for
+    `--task slots`; {language: test Dataset}, label (or tag) names, training languages)."""
     data_dir = Path(data_args.data_dir)
+    if data_args.task not in ("intents", "slots"):
+        raise ValueError(f"--task must be 'intents' or 'slots', got {data_args.task!r}")
+    if data_args.task == "slots" and data_args.dataset != "xsid":
+        raise ValueError(f"--task slots needs slot tags: only --dataset xsid has them, got {data_args.dataset!r}")
     if data_args.dataset == "seed":
         raw = load_multilingual_tsv({"train": data_dir / "seed" / "multi_lang.train.txt", "test": data_dir / "seed" / "multi_lang.test.txt"})
         names = raw["train"].features["language"].names
@@ -119,8 +132,12 @@ def load_data(data_args: DataArguments):
         train, test = raw["train"], raw["test"]
     elif data_args.dataset == "xsid":
         raw = load_conll_intents(data_dir / "xsid", splits=["valid", "test"])
-        raw = raw.rename_column("intent", "label").map(lambda x: {"text": " ".join(x["tokens"])}, remove_columns=["tokens", "tags"])
-        label_names = raw["validation"].features["label"].names
+        if data_args.task == "slots":
+            raw = raw.remove_columns("intent")
+            label_names = raw["validation"].features["tags"].feature.names
+        else:
+            raw = raw.rename_column("intent", "label").map(lambda x: {"text": " ".join(x["tokens"])}, remove_columns=["tokens", "tags"])
+            label_names = raw["validation"].features["label"].names
         all_languages = XSID_LANGUAGES
         default_train = ["en", "de", "da", "it", "nl"]
         train, test = raw["validation"], raw["test"]
@@ -157,6 +174,8 @@ def train_and_evaluate(model_args: ModelArguments, data_args: DataArguments, tra
     train, tests, label_names, languages = load_data(data_args)
 
     # ---- tokenizer and model
+    slots = data_args.task == "slots"
+    model_class = AdversarialSharedPrivateForTokenClassification if slots else AdversarialSharedPrivateForSequenceClassification
     prefix = None
     config_kwargs = dict(
         languages=languages,
@@ -175,20 +194,21 @@ def train_and_evaluate(model_args: ModelArguments, data_args: DataArguments, tra
         kernel_sizes=[1, 2, 3, 4, 5],
         num_filters=model_args.num_filters,
         classifier_hidden_size=model_args.classifier_hidden_size,
+        use_crf=slots and not model_args.no_crf,
         **ablation_config_kwargs(model_args.variant),
     )
     if config_kwargs["use_adversary"] and len(languages) < 2:
         config_kwargs.update(use_adversary=False)  # one language: nothing to be adversarial about
     if model_args.encoder == "bcnn":
-        tokenizer = build_bcnn_tokenizer(train["text"], vocab_size=model_args.vocab_size)
+        tokenizer = build_bcnn_tokenizer(train["tokens" if slots else "text"], vocab_size=model_args.vocab_size)
         config = AdversarialSharedPrivateConfig(vocab_size=len(tokenizer), embedding_dim=model_args.embedding_dim, **config_kwargs)
-        model = AdversarialSharedPrivateForSequenceClassification(config)
+        model = model_class(config)
         base_model = None
     elif model_args.encoder == "e5":
         path = _ensure_e5(Path(model_args.backbone_path))
         tokenizer = AutoTokenizer.from_pretrained(path)
         prefix = "query: "
-        model = AdversarialSharedPrivateForSequenceClassification.from_backbone(str(path), input_prefix=prefix, **config_kwargs)
+        model = model_class.from_backbone(str(path), input_prefix=prefix, **config_kwargs)
         if model_args.freeze_embeddings:
             freeze(model, r"word_embeddings")
         base_model = "intfloat/multilingual-e5-small"
@@ -200,19 +220,28 @@ def train_and_evaluate(model_args: ModelArguments, data_args: DataArguments, tra
     config = model.config
 
     def encode(batch):
+        if slots:  # words stay words: DataCollatorForWordLevel tokenizes and aligns the tags
+            return {"tokens": batch["tokens"], "tags": batch["tags"], "language_ids": config.encode_languages(batch["language"], allow_unknown=True)}
         enc = tokenizer([(prefix or "") + t for t in batch["text"]], truncation=True, max_length=data_args.max_length)
         enc["language_ids"] = config.encode_languages(batch["language"], allow_unknown=True)
         enc["labels"] = batch["label"]
         return enc
 
-    keep = ["input_ids", "attention_mask", "language_ids", "labels"]
+    keep = ["tokens", "tags", "language_ids"] if slots else ["input_ids", "attention_mask", "language_ids", "labels"]
     train_enc = train.map(encode, batched=True, remove_columns=train.column_names)
     split = train_enc.train_test_split(test_size=data_args.validation_fraction, seed=training_args.seed) if data_args.validation_fraction > 0 else None
     train_set, eval_set = (split["train"], split["test"]) if split else (train_enc, None)
     tests_enc = {lang: ds.map(encode, batched=True, remove_columns=ds.column_names) for lang, ds in tests.items()}
     if "token_type_ids" in train_set.column_names:
         keep.append("token_type_ids")
-    collator = DataCollatorWithPadding(tokenizer)
+    compute_metrics = None
+    if slots:
+        collator = DataCollatorForWordLevel(tokenizer, max_length=data_args.max_length, prefix=prefix, intent_column=None, tag_label_name="labels", extra_columns=["language_ids"])
+        training_args.remove_unused_columns = False  # the collator reads the raw `tokens` column
+        compute_metrics = make_joint_compute_metrics(None, config.id2label)
+    else:
+        collator = DataCollatorWithPadding(tokenizer)
+    score = "slot_f1" if slots else "accuracy"
 
     if eval_set is None and training_args.eval_strategy != "no":
         training_args.eval_strategy = "no"
@@ -228,6 +257,7 @@ def train_and_evaluate(model_args: ModelArguments, data_args: DataArguments, tra
         eval_dataset=eval_set.select_columns(keep) if eval_set is not None else None,
         data_collator=collator,
         processing_class=tokenizer,
+        compute_metrics=compute_metrics,
         callbacks=[AdversarialScheduleCallback(model_args.grl_schedule, model_args.discriminator_steps)],
     )
     train_result = trainer.train()
@@ -236,19 +266,20 @@ def train_and_evaluate(model_args: ModelArguments, data_args: DataArguments, tra
     metrics = {"train_runtime_s": round(train_result.metrics.get("train_runtime", 0.0), 1)}
     for lang, ds in tests_enc.items():
         m = trainer.evaluate(ds.select_columns(keep), metric_key_prefix=f"test_{lang}")
-        metrics[f"test_accuracy_{lang}"] = m[f"test_{lang}_accuracy"]
+        metrics[f"test_{score}_{lang}"] = m[f"test_{lang}_{score}"]
         if f"test_{lang}_discriminator_accuracy" in m:
             metrics[f"test_discriminator_accuracy_{lang}"] = m[f"test_{lang}_discriminator_accuracy"]
     seen = [lang for lang in tests if lang in languages]
     held_out = [lang for lang in tests if lang not in languages]
     sizes = {lang: len(ds) for lang, ds in tests_enc.items()}
     total = sum(sizes.values())
-    metrics["test_accuracy"] = sum(metrics[f"test_accuracy_{x}"] * sizes[x] for x in tests) / max(total, 1)
-    metrics["test_accuracy_language_mean"] = float(np.mean([metrics[f"test_accuracy_{x}"] for x in tests]))
+    if not slots:  # (an F1 does not average by example counts)
+        metrics["test_accuracy"] = sum(metrics[f"test_accuracy_{x}"] * sizes[x] for x in tests) / max(total, 1)
+    metrics[f"test_{score}_language_mean"] = float(np.mean([metrics[f"test_{score}_{x}"] for x in tests]))
     if seen:
-        metrics["test_accuracy_trained_languages"] = float(np.mean([metrics[f"test_accuracy_{x}"] for x in seen]))
+        metrics[f"test_{score}_trained_languages"] = float(np.mean([metrics[f"test_{score}_{x}"] for x in seen]))
     if held_out:
-        metrics["test_accuracy_heldout_languages"] = float(np.mean([metrics[f"test_accuracy_{x}"] for x in held_out]))
+        metrics[f"test_{score}_heldout_languages"] = float(np.mean([metrics[f"test_{score}_{x}"] for x in held_out]))
     disc = [metrics[f"test_discriminator_accuracy_{x}"] * sizes[x] for x in seen if f"test_discriminator_accuracy_{x}" in metrics]
     if disc:
         metrics["test_discriminator_accuracy"] = sum(disc) / sum(sizes[x] for x in seen)
@@ -286,18 +317,18 @@ def train_and_evaluate(model_args: ModelArguments, data_args: DataArguments, tra
         Path(training_args.output_dir, "training_args.json").write_text(training_args.to_json_string())
         tokenizer.save_pretrained(training_args.output_dir)
         trainer.save_metrics("test", metrics, combined=False)
-        card_metrics = {k: v for k, v in metrics.items() if k.startswith(("test_accuracy", "test_discriminator", "probe_"))}
+        card_metrics = {k: v for k, v in metrics.items() if k.startswith((f"test_{score}", "test_discriminator", "probe_"))}
         write_model_card(
             training_args.output_dir,
             model_name=Path(training_args.output_dir).name,
             family="multilingual",
-            task="text-classification",
+            task="token-classification" if slots else "text-classification",
             metrics=card_metrics,
             dataset="xsid" if data_args.dataset == "xsid" else "multi_lang (reference design seed data)",
             eval_split=f"the test split ({', '.join(tests)}; held out of training: {', '.join(held_out) or 'none'})",
             base_model=base_model,
             description=(
-                f"Adversarial shared-private intent classifier ({model_args.variant}, {model_args.encoder} encoder) "
+                f"Adversarial shared-private {'slot tagger' if slots else 'intent classifier'} ({model_args.variant}, {model_args.encoder} encoder) "
                 f"trained on {', '.join(languages)}."
             ),
             training={
@@ -318,7 +349,7 @@ def train_and_evaluate(model_args: ModelArguments, data_args: DataArguments, tra
                 "train_runtime_s": metrics["train_runtime_s"],
             },
             template="multilingual.md",
-            tags=["adversarial", "intent-classification"],
+            tags=["adversarial", "slot-filling" if slots else "intent-classification"],
             language=[SEED_ISO.get(x, x) for x in languages if len(SEED_ISO.get(x, x)) == 2],
         )
     return metrics

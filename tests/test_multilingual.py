@@ -463,3 +463,23 @@ def test_example_smoke(tmp_path, shared_data):
     config = json.loads((out_dir / "config.json").read_text())
     assert config["private_dropout"] == 0.3 and config["heldout_private_features"] == "zeros"
     assert (out_dir / "features.png").exists() or "matplotlib" in proc.stderr
+
+
+def test_example_slot_filling_task(tmp_path, shared_data):
+    from transformers import AutoModelForTokenClassification
+
+    import hf_transfer  # noqa: F401  (registers the Auto classes)
+
+    out_dir = tmp_path / "slots"
+    cmd = [sys.executable, str(REPO / "examples" / "run_multilingual.py"), "--smoke", "--dataset", "xsid", "--task", "slots", "--encoder", "bcnn",
+           "--test_languages", "en,de,ja", "--threads", "1", "--output_dir", str(out_dir), "--report_to", "none", "--projection", "none"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    metrics = json.loads((out_dir / "test_results.json").read_text())
+    assert {"test_slot_f1_en", "test_slot_f1_ja", "test_slot_f1_heldout_languages", "probe_language_accuracy_shared"} <= set(metrics)
+    assert metrics["test_slot_f1_heldout_languages"] == metrics["test_slot_f1_ja"]
+    model = AutoModelForTokenClassification.from_pretrained(out_dir)
+    assert type(model).__name__ == "AdversarialSharedPrivateForTokenClassification" and model.config.use_crf
+    assert "B-" in "".join(model.config.id2label.values())
+    bad = subprocess.run(cmd[:2] + ["--smoke", "--dataset", "seed", "--task", "slots", "--output_dir", str(tmp_path / "bad")], capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert bad.returncode != 0 and "--task slots needs slot tags: only --dataset xsid" in bad.stderr

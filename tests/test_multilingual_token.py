@@ -217,5 +217,15 @@ def test_trainer_with_word_level_collator_and_slot_f1(tmp_path):
                 preds.append([TAGS[p[i]] for i in keep])
                 gold.append([TAGS[y[i]] for i in keep])
     assert metrics["eval_slot_f1"] == pytest.approx(100 * slot_f1(preds, gold), abs=1e-6)
+    # collect_features: each sentence's mean word features (probes and the projection PNG)
+    from hf_transfer.training.adversarial import collect_features
+
+    feats = collect_features(model, ds.select(range(7)), collator, batch_size=3)
+    assert feats["shared"].shape == (7, config.feature_size) and feats["private"].shape == (7, config.feature_size)
+    assert "logits" not in feats and feats["language_ids"].tolist() == rows["language_ids"][:7]
+    with torch.no_grad():
+        one = model(**{k: v for k, v in collator([ds[1]]).items() if k != "labels"})
+    expected = one.shared_features[0, : len(rows["tokens"][1])].mean(0)
+    torch.testing.assert_close(torch.from_numpy(feats["shared"][1]), expected, atol=1e-5, rtol=1e-5)
     with pytest.raises(ValueError, match="'language_ids'"):
         collator([{"tokens": ["a"], "tags": [0]}])

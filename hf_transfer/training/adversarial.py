@@ -161,12 +161,16 @@ class AdversarialScheduleCallback(TrainerCallback):
 @torch.no_grad()
 def collect_features(model, dataset, data_collator, batch_size: int = 64) -> dict[str, np.ndarray]:
     """Run `model` (eval mode) over `dataset` and return numpy arrays: `shared`, `private` (if the
-    model has private encoders), `logits`, `language_logits` (if any), `labels`, `language_ids`."""
+    model has private encoders), `logits`, `language_logits` (if any), `labels`, `language_ids`.
+    For word-level models (`...ForTokenClassification`, fed with `tokens` / `tags` columns through
+    `DataCollatorForWordLevel`) `shared` and `private` are each sentence's mean word features, and
+    `logits` / `labels` are left out (their lengths differ between batches)."""
     model = _unwrap(model)
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    columns = [c for c in ("input_ids", "attention_mask", "token_type_ids", "language_ids", "labels", "label") if c in dataset.column_names]
+    wanted = ("input_ids", "attention_mask", "token_type_ids", "language_ids", "labels", "label", "tokens", "tags")
+    columns = [c for c in wanted if c in dataset.column_names]
     collected = defaultdict(list)
     for start in range(0, len(dataset), batch_size):
         rows = dataset[start : start + batch_size]
@@ -174,12 +178,20 @@ def collect_features(model, dataset, data_collator, batch_size: int = 64) -> dic
         batch = data_collator(features)
         labels = batch.pop("labels", None)
         batch.pop("label", None)
-        batch = {k: v.to(device) for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids", "language_ids")}
+        batch = {k: v.to(device) for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids", "language_ids", "word_ids")}
         out = model(**batch)
+        word_level = out.get("shared_features") is not None and out["shared_features"].dim() == 3
+        if word_level:  # sentence means over each sentence's words (word_ids: -1 off words)
+            n_words = batch["word_ids"].max(dim=1).values + 1
+            mask = (torch.arange(out["shared_features"].shape[1], device=device)[None, :] < n_words[:, None]).float()[..., None]
         for key in ("shared_features", "private_features", "logits", "language_logits"):
-            if out.get(key) is not None:
-                collected[key.replace("_features", "")].append(out[key].float().cpu().numpy())
-        if labels is not None:
+            value = out.get(key)
+            if value is None or (word_level and key == "logits"):
+                continue
+            if word_level and key != "language_logits":
+                value = (value * mask).sum(1) / mask.sum(1).clamp(min=1)
+            collected[key.replace("_features", "")].append(value.float().cpu().numpy())
+        if labels is not None and not word_level:
             collected["labels"].append(labels.cpu().numpy())
         if "language_ids" in batch:
             collected["language_ids"].append(batch["language_ids"].cpu().numpy())
