@@ -11,9 +11,12 @@
   features are (`multilingual.xsid.discriminator_accuracy_gap`: the model's discriminator on
   shared features minus chance, points) against how language-identifiable the private ones stay
   (a fresh logistic-regression probe).
+- xSID slot filling (`xsid_slots_*`): the same with `AdversarialSharedPrivateForTokenClassification`
+  (CRF): slot F1 per language, `multilingual.xsid_slots.{variant}.heldout_slot_f1` ...
 
     python -m benchmarks.bench_multilingual --part seed_bcnn            # ~minutes on 2 cores
     python -m benchmarks.bench_multilingual --part xsid_e5 --epochs 3   # long: e5 has 12 layers
+    python -m benchmarks.bench_multilingual --part xsid_slots_e5        # slot filling (token head + CRF)
 """
 
 from __future__ import annotations
@@ -126,9 +129,11 @@ def _keep_png_only(out: Path) -> None:
     out.rmdir()
 
 
-def xsid_part(example, encoder: str, args, tmp: Path) -> list[dict]:
+def xsid_part(example, encoder: str, args, tmp: Path, task: str = "intents") -> list[dict]:
     train_languages = args.xsid_train_languages
-    common = ["--dataset", "xsid", "--encoder", encoder, "--seed", str(args.seed), "--num_train_epochs", str(args.epochs),
+    data = "xsid" if task == "intents" else "xsid_slots"  # record names and files
+    score = "accuracy" if task == "intents" else "slot_f1"
+    common = ["--dataset", "xsid", "--task", task, "--encoder", encoder, "--seed", str(args.seed), "--num_train_epochs", str(args.epochs),
               "--train_languages", train_languages, "--per_device_train_batch_size", "32"]
     if encoder == "bcnn":
         common += ["--embedding_dim", str(args.embedding_dim), "--num_filters", str(args.num_filters)]
@@ -142,48 +147,51 @@ def xsid_part(example, encoder: str, args, tmp: Path) -> list[dict]:
     settings = {"encoder": encoder, "epochs": args.epochs, "max_steps": args.max_steps, "seed": args.seed, "train_languages": train_languages,
                 "train_split": "valid", "test_split": "test", "max_test_samples": args.max_test_samples,
                 "learning_rate": 5e-5 if encoder == "e5" else 1e-3, "head_learning_rate": 1e-3 if encoder == "e5" else None}
+    if task != "intents":
+        settings["task"] = task
     variants = args.variants.split(",") if args.variants else ["joint", "adversarial_diff"]
     records, results = [], {}
     for variant in variants:
         if variant == "separate":
             continue  # held-out languages have no data of their own
-        out = REPO / "benchmarks" / "results" / f"multilingual_xsid_{encoder}_{variant}"
+        out = REPO / "benchmarks" / "results" / f"multilingual_{data}_{encoder}_{variant}"
         variant_argv, variant_settings = _variant_args(variant, args)
         m = run(example, common + variant_argv + ["--projection", "pca" if variant == "adversarial_diff" else "none"], out)
         _keep_png_only(out)
         results[variant] = m
         s = {**settings, "variant": variant, "wall_s": m.get("wall_s"), **variant_settings}
-        records.append(record(f"multilingual.xsid.{infix}{variant}.heldout_accuracy", m["test_accuracy_heldout_languages"], "%", "higher", s))
-        records.append(record(f"multilingual.xsid.{infix}{variant}.trained_accuracy", m["test_accuracy_trained_languages"], "%", "higher", s))
+        records.append(record(f"multilingual.{data}.{infix}{variant}.heldout_{score}", m[f"test_{score}_heldout_languages"], "%", "higher", s))
+        records.append(record(f"multilingual.{data}.{infix}{variant}.trained_{score}", m[f"test_{score}_trained_languages"], "%", "higher", s))
         for key, value in m.items():
-            if key.startswith("test_accuracy_") and key.count("_") == 2:
-                records.append(record(f"multilingual.xsid.{infix}{variant}.{key.replace('test_', '')}", value, "%", "higher", s))
+            if key.startswith(f"test_{score}_") and key[len(f"test_{score}_"):] not in ("language_mean", "trained_languages", "heldout_languages"):
+                records.append(record(f"multilingual.{data}.{infix}{variant}.{key.replace('test_', '')}", value, "%", "higher", s))
         if "test_discriminator_accuracy" in m:
-            records.append(record(f"multilingual.xsid.{infix}discriminator_accuracy_gap" if variant == "adversarial_diff" else f"multilingual.xsid.{infix}{variant}.discriminator_accuracy_gap",
+            records.append(record(f"multilingual.{data}.{infix}discriminator_accuracy_gap" if variant == "adversarial_diff" else f"multilingual.{data}.{infix}{variant}.discriminator_accuracy_gap",
                                   abs(m["test_discriminator_accuracy"] - m["discriminator_chance"]), "points", "lower", s, target=5.0))
         for kind in ("shared", "private"):
             if f"probe_language_accuracy_{kind}" in m:
-                records.append(record(f"multilingual.xsid.{infix}{variant}.probe_language_accuracy_{kind}", m[f"probe_language_accuracy_{kind}"], "%",
+                records.append(record(f"multilingual.{data}.{infix}{variant}.probe_language_accuracy_{kind}", m[f"probe_language_accuracy_{kind}"], "%",
                                       "lower" if kind == "shared" else "higher", {**s, "chance": 100.0 / len(train_languages.split(","))}))
-        merge_results(args.stem or f"multilingual_xsid_{encoder}", records)
+        merge_results(args.stem or f"multilingual_{data}_{encoder}", records)
     # the gain needs both runs; they may come from two processes run side by side (same settings)
-    stem = args.stem or f"multilingual_xsid_{encoder}"
+    stem = args.stem or f"multilingual_{data}_{encoder}"
     merged = {r["name"]: r for r in json.loads((RESULTS_DIR / f"{stem}.json").read_text())}
-    joint = merged.get(f"multilingual.xsid.{infix}joint.heldout_accuracy")
+    joint = merged.get(f"multilingual.{data}.{infix}joint.heldout_{score}")
     own = ("variant", "wall_s", "private_dropout", "heldout_private_features")  # settings of one variant only
     common_settings = lambda r: {k: v for k, v in r["settings"].items() if k not in own}  # noqa: E731
     for full_name, gain_name in (("adversarial_diff", "heldout_gain_over_joint"), (ZERO_SHOT_VARIANT, f"{ZERO_SHOT_VARIANT}.heldout_gain_over_joint")):
-        full = merged.get(f"multilingual.xsid.{infix}{full_name}.heldout_accuracy")
+        full = merged.get(f"multilingual.{data}.{infix}{full_name}.heldout_{score}")
         if joint and full and common_settings(joint) == common_settings(full):
             s = {**settings, **{k: v for k, v in full["settings"].items() if k in own[2:]}}
-            records.append(record(f"multilingual.xsid.{infix}{gain_name}", full["value"] - joint["value"], "points", "higher", s, target=1.0))
+            target = 1.0 if task == "intents" else None  # issue 5's target is on intent accuracy
+            records.append(record(f"multilingual.{data}.{infix}{gain_name}", full["value"] - joint["value"], "points", "higher", s, target=target))
     merge_results(stem, records)
     return records
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=["seed_bcnn", "seed_e5", "xsid_bcnn", "xsid_e5"], required=True)
+    parser.add_argument("--part", choices=["seed_bcnn", "seed_e5", "xsid_bcnn", "xsid_e5", "xsid_slots_bcnn", "xsid_slots_e5"], required=True)
     parser.add_argument("--variants", default=None, help="comma-separated subset of " + ",".join(VARIANTS) + f" (xSID also {ZERO_SHOT_VARIANT})")
     parser.add_argument("--epochs", type=float, default=5)
     parser.add_argument("--max_steps", type=int, default=None)
@@ -199,9 +207,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     example = _example()
     with tempfile.TemporaryDirectory() as tmp:
-        dataset, encoder = args.part.split("_")
-        fn = seed_part if dataset == "seed" else xsid_part
-        records = fn(example, encoder, args, Path(tmp))
+        dataset, encoder = args.part.split("_")[0], args.part.split("_")[-1]
+        if dataset == "seed":
+            records = seed_part(example, encoder, args, Path(tmp))
+        else:
+            records = xsid_part(example, encoder, args, Path(tmp), task="slots" if "_slots_" in args.part else "intents")
     if dataset == "seed":  # xsid_part merges its records into the file as it goes
         write_results(args.stem or f"multilingual_{args.part}", records)
 
