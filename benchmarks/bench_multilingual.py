@@ -40,10 +40,17 @@ ZERO_SHOT_VARIANT = "adversarial_diff_shared_heldout"
 
 def _variant_args(variant: str, args) -> tuple[list[str], dict]:
     """Example arguments and extra record settings of a benchmark variant."""
+    argv, settings = ["--variant", variant], {}
     if variant == ZERO_SHOT_VARIANT:
-        return ["--variant", "adversarial_diff", "--private_dropout", str(args.private_dropout), "--heldout_private_features", "zeros"], {
-            "private_dropout": args.private_dropout, "heldout_private_features": "zeros"}
-    return ["--variant", variant], {}
+        argv = ["--variant", "adversarial_diff", "--private_dropout", str(args.private_dropout), "--heldout_private_features", "zeros"]
+        settings = {"private_dropout": args.private_dropout, "heldout_private_features": "zeros"}
+    if variant in ("adversarial", "adversarial_diff", ZERO_SHOT_VARIANT):
+        argv += ["--adversarial_weight", str(args.adversarial_weight), "--grl_schedule", args.grl_schedule]
+        settings |= {"adversarial_weight": args.adversarial_weight, "grl_schedule": args.grl_schedule}
+    if variant in ("adversarial_diff", ZERO_SHOT_VARIANT):
+        argv += ["--difference_weight", str(args.difference_weight)]
+        settings["difference_weight"] = args.difference_weight
+    return argv, settings
 
 
 def _example():
@@ -177,7 +184,7 @@ def xsid_part(example, encoder: str, args, tmp: Path, task: str = "intents") -> 
     stem = args.stem or f"multilingual_{data}_{encoder}"
     merged = {r["name"]: r for r in json.loads((RESULTS_DIR / f"{stem}.json").read_text())}
     joint = merged.get(f"multilingual.{data}.{infix}joint.heldout_{score}")
-    own = ("variant", "wall_s", "private_dropout", "heldout_private_features")  # settings of one variant only
+    own = ("variant", "wall_s", "private_dropout", "heldout_private_features", "adversarial_weight", "grl_schedule", "difference_weight")  # settings of one variant only
     common_settings = lambda r: {k: v for k, v in r["settings"].items() if k not in own}  # noqa: E731
     for full_name, gain_name in (("adversarial_diff", "heldout_gain_over_joint"), (ZERO_SHOT_VARIANT, f"{ZERO_SHOT_VARIANT}.heldout_gain_over_joint")):
         full = merged.get(f"multilingual.{data}.{infix}{full_name}.heldout_{score}")
@@ -198,6 +205,9 @@ def main(argv=None):
     parser.add_argument("--max_train_samples", type=int, default=None)
     parser.add_argument("--max_test_samples", type=int, default=None, help="per language (xSID)")
     parser.add_argument("--private_dropout", type=float, default=0.5, help=f"xSID {ZERO_SHOT_VARIANT}: probability of hiding private features from the task head in training")
+    parser.add_argument("--adversarial_weight", type=float, default=0.05, help="xSID: weight of the discriminator loss (reference design 0.05)")
+    parser.add_argument("--difference_weight", type=float, default=1.0, help="xSID: weight of the difference loss (reference design 1.0, Liu et al. 0.01)")
+    parser.add_argument("--grl_schedule", default="constant", choices=["constant", "dann"], help="xSID: gradient reversal factor constant, or annealed 0 -> 1 (DANN)")
     parser.add_argument("--xsid_train_languages", default="en,de,da,it,nl")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--embedding_dim", type=int, default=300, help="BCNN (the reference design: 300)")
