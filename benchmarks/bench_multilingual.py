@@ -184,12 +184,12 @@ def xsid_part(example, encoder: str, args, tmp: Path, task: str = "intents") -> 
     stem = args.stem or f"multilingual_{data}_{encoder}"
     merged = {r["name"]: r for r in json.loads((RESULTS_DIR / f"{stem}.json").read_text())}
     joint = merged.get(f"multilingual.{data}.{infix}joint.heldout_{score}")
-    own = ("variant", "wall_s", "private_dropout", "heldout_private_features", "adversarial_weight", "grl_schedule", "difference_weight")  # settings of one variant only
-    common_settings = lambda r: {k: v for k, v in r["settings"].items() if k not in own}  # noqa: E731
+    variant_only = ("private_dropout", "heldout_private_features", "adversarial_weight", "grl_schedule", "difference_weight")  # see _variant_args
+    common_settings = lambda r: {k: v for k, v in r["settings"].items() if k not in ("variant", "wall_s") + variant_only}  # noqa: E731
     for full_name, gain_name in (("adversarial_diff", "heldout_gain_over_joint"), (ZERO_SHOT_VARIANT, f"{ZERO_SHOT_VARIANT}.heldout_gain_over_joint")):
         full = merged.get(f"multilingual.{data}.{infix}{full_name}.heldout_{score}")
         if joint and full and common_settings(joint) == common_settings(full):
-            s = {**settings, **{k: v for k, v in full["settings"].items() if k in own[2:]}}
+            s = {**settings, **{k: v for k, v in full["settings"].items() if k in variant_only}}
             target = 1.0 if task == "intents" else None  # issue 5's target is on intent accuracy
             records.append(record(f"multilingual.{data}.{infix}{gain_name}", full["value"] - joint["value"], "points", "higher", s, target=target))
     merge_results(stem, records)

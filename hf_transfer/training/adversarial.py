@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from transformers import Trainer, TrainerCallback
 
+from ..encoders.pooling import pool_sentence
 from ..layers.gradient_reversal import dann_lambda_schedule
 from ..models.multilingual.configuration_multilingual import UNKNOWN_LANGUAGE_ID
 
@@ -181,15 +182,15 @@ def collect_features(model, dataset, data_collator, batch_size: int = 64) -> dic
         batch = {k: v.to(device) for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids", "language_ids", "word_ids")}
         out = model(**batch)
         word_level = out.get("shared_features") is not None and out["shared_features"].dim() == 3
-        if word_level:  # sentence means over each sentence's words (word_ids: -1 off words)
+        if word_level:  # each sentence's words: 0 .. max(word_ids) (word_ids: -1 off words)
             n_words = batch["word_ids"].max(dim=1).values + 1
-            mask = (torch.arange(out["shared_features"].shape[1], device=device)[None, :] < n_words[:, None]).float()[..., None]
-        for key in ("shared_features", "private_features", "logits", "language_logits"):
+            word_mask = torch.arange(out["shared_features"].shape[1], device=device)[None, :] < n_words[:, None]
+        for key in ("shared_features", "private_features") + (() if word_level else ("logits",)) + ("language_logits",):
             value = out.get(key)
-            if value is None or (word_level and key == "logits"):
+            if value is None:
                 continue
-            if word_level and key != "language_logits":
-                value = (value * mask).sum(1) / mask.sum(1).clamp(min=1)
+            if word_level and key.endswith("_features"):
+                value = pool_sentence(value, word_mask, "mean")
             collected[key.replace("_features", "")].append(value.float().cpu().numpy())
         if labels is not None and not word_level:
             collected["labels"].append(labels.cpu().numpy())
