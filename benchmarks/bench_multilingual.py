@@ -37,7 +37,10 @@ VARIANTS = ["separate", "joint", "shared_private", "adversarial", "adversarial_d
 # xSID only: the full model whose task head learned to do without private features
 # (`--private_dropout`) and reads shared features only for languages held out of training
 ZERO_SHOT_VARIANT = "adversarial_diff_shared_heldout"
-VARIANT_ONLY = ("private_dropout", "heldout_private_features", "adversarial_weight", "grl_schedule", "difference_weight")  # see _variant_args
+# xSID only, not zero-shot: the full model whose discriminator also reads the held-out languages'
+# `valid` texts without their labels (Chen et al., TACL 2018); the joint model cannot use them
+UNLABELED_VARIANT = "adversarial_diff_unlabeled"
+VARIANT_ONLY = ("private_dropout", "heldout_private_features", "adversarial_weight", "grl_schedule", "difference_weight", "unlabeled_languages")  # see _variant_args
 
 
 def _variant_args(variant: str, args) -> tuple[list[str], dict]:
@@ -46,10 +49,14 @@ def _variant_args(variant: str, args) -> tuple[list[str], dict]:
     if variant == ZERO_SHOT_VARIANT:
         argv = ["--variant", "adversarial_diff", "--private_dropout", str(args.private_dropout), "--heldout_private_features", "zeros"]
         settings = {"private_dropout": args.private_dropout, "heldout_private_features": "zeros"}
-    if variant in ("adversarial", "adversarial_diff", ZERO_SHOT_VARIANT):
+    if variant == UNLABELED_VARIANT:
+        heldout = ",".join(x for x in _example().XSID_LANGUAGES if x not in args.xsid_train_languages.split(","))
+        argv = ["--variant", "adversarial_diff", "--unlabeled_languages", heldout]
+        settings = {"unlabeled_languages": heldout}
+    if variant in ("adversarial", "adversarial_diff", ZERO_SHOT_VARIANT, UNLABELED_VARIANT):
         argv += ["--adversarial_weight", str(args.adversarial_weight), "--grl_schedule", args.grl_schedule]
         settings |= {"adversarial_weight": args.adversarial_weight, "grl_schedule": args.grl_schedule}
-    if variant in ("adversarial_diff", ZERO_SHOT_VARIANT):
+    if variant in ("adversarial_diff", ZERO_SHOT_VARIANT, UNLABELED_VARIANT):
         argv += ["--difference_weight", str(args.difference_weight)]
         settings["difference_weight"] = args.difference_weight
     return argv, settings
@@ -180,18 +187,19 @@ def xsid_part(example, encoder: str, args, tmp: Path, task: str = "intents") -> 
         for kind in ("shared", "private"):
             if f"probe_language_accuracy_{kind}" in m:
                 records.append(record(f"multilingual.{data}.{infix}{variant}.probe_language_accuracy_{kind}", m[f"probe_language_accuracy_{kind}"], "%",
-                                      "lower" if kind == "shared" else "higher", {**s, "chance": 100.0 / len(train_languages.split(","))}))
+                                      "lower" if kind == "shared" else "higher", {**s, "chance": m.get("discriminator_chance", 100.0 / len(train_languages.split(",")))}))
         merge_results(args.stem or f"multilingual_{data}_{encoder}", records)
     # the gain needs both runs; they may come from two processes run side by side (same settings)
     stem = args.stem or f"multilingual_{data}_{encoder}"
     merged = {r["name"]: r for r in json.loads((RESULTS_DIR / f"{stem}.json").read_text())}
     joint = merged.get(f"multilingual.{data}.{infix}joint.heldout_{score}")
     common_settings = lambda r: {k: v for k, v in r["settings"].items() if k not in ("variant", "wall_s") + VARIANT_ONLY}  # noqa: E731
-    for full_name, gain_name in (("adversarial_diff", "heldout_gain_over_joint"), (ZERO_SHOT_VARIANT, f"{ZERO_SHOT_VARIANT}.heldout_gain_over_joint")):
+    for full_name, gain_name in (("adversarial_diff", "heldout_gain_over_joint"), (ZERO_SHOT_VARIANT, f"{ZERO_SHOT_VARIANT}.heldout_gain_over_joint"),
+                                 (UNLABELED_VARIANT, f"{UNLABELED_VARIANT}.heldout_gain_over_joint")):
         full = merged.get(f"multilingual.{data}.{infix}{full_name}.heldout_{score}")
         if joint and full and common_settings(joint) == common_settings(full):
             s = {**settings, **{k: v for k, v in full["settings"].items() if k in VARIANT_ONLY}}
-            target = 1.0 if task == "intents" else None  # issue 5's target is on intent accuracy
+            target = 1.0 if task == "intents" and full_name != UNLABELED_VARIANT else None  # issue 5's target: zero-shot intent accuracy
             records.append(record(f"multilingual.{data}.{infix}{gain_name}", full["value"] - joint["value"], "points", "higher", s, target=target))
     merge_results(stem, records)
     return records
@@ -207,7 +215,8 @@ def seed_summary(records: list[dict], data: str = "xsid", infix: str = "") -> li
     judged on the mean."""
     import statistics
 
-    figure_re = re.compile(rf"^multilingual\.{re.escape(data)}\.(?:[^.]+\.)?{re.escape(infix)}(heldout_gain_over_joint|joint\.heldout_\w+|adversarial_diff\.heldout_\w+)$")
+    figure_re = re.compile(rf"^multilingual\.{re.escape(data)}\.(?:(?!joint\.|adversarial_diff)[^.]+\.)?{re.escape(infix)}"
+                           r"((?:adversarial_diff\w*\.)?heldout_gain_over_joint|joint\.heldout_\w+|adversarial_diff\w*\.heldout_\w+)$")
     groups: dict[tuple[str, str], dict[int, float]] = {}
     for r in records:
         m = figure_re.match(r["name"])
@@ -222,8 +231,9 @@ def seed_summary(records: list[dict], data: str = "xsid", infix: str = "") -> li
         mean, std = statistics.mean(values), statistics.stdev(values)
         settings = {**json.loads(key), "seeds": sorted(by_seed), "values": values, "std": round(std, 4), "stderr": round(std / len(values) ** 0.5, 4)}
         name = f"multilingual.{data}.{infix}{_variant_label(settings)}{figure}.seed_mean"
-        if figure == "heldout_gain_over_joint":
-            out.append(record(name, mean, "points", "higher", settings, target=1.0 if data == "xsid" else None))
+        if figure.endswith("heldout_gain_over_joint"):
+            zero_shot = data == "xsid" and not figure.startswith(UNLABELED_VARIANT)  # the issue's target is zero-shot
+            out.append(record(name, mean, "points", "higher", settings, target=1.0 if zero_shot else None))
         else:
             out.append(record(name, mean, "%", "higher", settings))
     return out
@@ -257,7 +267,7 @@ def _variant_label(settings: dict) -> str:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--part", choices=["seed_bcnn", "seed_e5", "xsid_bcnn", "xsid_e5", "xsid_slots_bcnn", "xsid_slots_e5"], required=True)
-    parser.add_argument("--variants", default=None, help="comma-separated subset of " + ",".join(VARIANTS) + f" (xSID also {ZERO_SHOT_VARIANT})")
+    parser.add_argument("--variants", default=None, help="comma-separated subset of " + ",".join(VARIANTS) + f" (xSID also {ZERO_SHOT_VARIANT}, {UNLABELED_VARIANT})")
     parser.add_argument("--epochs", type=float, default=5)
     parser.add_argument("--max_steps", type=int, default=None)
     parser.add_argument("--max_train_samples", type=int, default=None)

@@ -95,6 +95,9 @@ class DataArguments:
     data_dir: str = field(default=str(REPO.parent / "shared" / "data"))
     train_languages: str | None = field(default=None, metadata={"help": "comma-separated; xsid default en,de,da,it,nl"})
     test_languages: str | None = field(default=None, metadata={"help": "comma-separated; default every language"})
+    unlabeled_languages: str | None = field(default=None, metadata={
+        "help": "comma-separated languages whose training texts are used without their labels: the discriminator (and the difference "
+                "loss) see them, the task head does not (Chen et al., 2018); not zero-shot any more, but no target labels"})
     validation_fraction: float = field(default=0.05, metadata={"help": "part of train held out for per-evaluation logs"})
     max_length: int = 64
     max_train_samples: int | None = None
@@ -116,7 +119,8 @@ def _ensure_e5(path: Path) -> Path:
 
 def load_data(data_args: DataArguments):
     """Returns (train Dataset with text/label/language, or tokens/tags/language for
-    `--task slots`; {language: test Dataset}, label (or tag) names, training languages)."""
+    `--task slots`; {language: test Dataset}, label (or tag) names, training languages: the
+    labelled ones, then `--unlabeled_languages`)."""
     data_dir = Path(data_args.data_dir)
     if data_args.task not in ("intents", "slots"):
         raise ValueError(f"--task must be 'intents' or 'slots', got {data_args.task!r}")
@@ -145,10 +149,17 @@ def load_data(data_args: DataArguments):
         raise ValueError(f"--dataset must be 'seed' or 'xsid', got {data_args.dataset!r}")
     train_languages = data_args.train_languages.split(",") if data_args.train_languages else default_train
     test_languages = data_args.test_languages.split(",") if data_args.test_languages else all_languages
-    for flag, langs in (("--train_languages", train_languages), ("--test_languages", test_languages)):
+    unlabeled_languages = data_args.unlabeled_languages.split(",") if data_args.unlabeled_languages else []
+    for flag, langs in (("--train_languages", train_languages), ("--test_languages", test_languages), ("--unlabeled_languages", unlabeled_languages)):
         unknown = [x for x in langs if x not in all_languages]
         if unknown:
             raise ValueError(f"{flag}: unknown languages {unknown}; {data_args.dataset} has {all_languages}")
+    if set(unlabeled_languages) & set(train_languages):
+        raise ValueError(f"--unlabeled_languages {sorted(set(unlabeled_languages) & set(train_languages))} are also in --train_languages: "
+                         "a language is either labelled or unlabelled")
+    if unlabeled_languages and data_args.task != "intents":
+        raise ValueError(f"--unlabeled_languages works with --task intents only, got --task {data_args.task!r}")
+    train_languages = train_languages + unlabeled_languages
     if data_args.max_train_samples:  # subsample before filtering, so one-language runs get their share of the same subset
         train = train.shuffle(seed=0).select(range(min(data_args.max_train_samples, len(train))))
     train = train.filter(lambda x: x["language"] in set(train_languages))
@@ -172,6 +183,8 @@ def train_and_evaluate(model_args: ModelArguments, data_args: DataArguments, tra
         model_args.embedding_dim, model_args.num_filters, model_args.feature_size = 32, 16, 32
         training_args.max_steps = training_args.max_steps if training_args.max_steps > 0 else 12
     train, tests, label_names, languages = load_data(data_args)
+    unlabeled = set(data_args.unlabeled_languages.split(",")) if data_args.unlabeled_languages else set()
+    labelled = [x for x in languages if x not in unlabeled]
 
     # ---- tokenizer and model
     slots = data_args.task == "slots"
@@ -224,7 +237,7 @@ def train_and_evaluate(model_args: ModelArguments, data_args: DataArguments, tra
             return {"tokens": batch["tokens"], "tags": batch["tags"], "language_ids": config.encode_languages(batch["language"], allow_unknown=True)}
         enc = tokenizer([(prefix or "") + t for t in batch["text"]], truncation=True, max_length=data_args.max_length)
         enc["language_ids"] = config.encode_languages(batch["language"], allow_unknown=True)
-        enc["labels"] = batch["label"]
+        enc["labels"] = [-100 if lang in unlabeled else label for lang, label in zip(batch["language"], batch["label"])]
         return enc
 
     keep = ["tokens", "tags", "language_ids"] if slots else ["input_ids", "attention_mask", "language_ids", "labels"]
@@ -269,8 +282,8 @@ def train_and_evaluate(model_args: ModelArguments, data_args: DataArguments, tra
         metrics[f"test_{score}_{lang}"] = m[f"test_{lang}_{score}"]
         if f"test_{lang}_discriminator_accuracy" in m:
             metrics[f"test_discriminator_accuracy_{lang}"] = m[f"test_{lang}_discriminator_accuracy"]
-    seen = [lang for lang in tests if lang in languages]
-    held_out = [lang for lang in tests if lang not in languages]
+    seen = [lang for lang in tests if lang in labelled]
+    held_out = [lang for lang in tests if lang not in labelled]  # unlabelled ones included: no labels seen
     sizes = {lang: len(ds) for lang, ds in tests_enc.items()}
     total = sum(sizes.values())
     if not slots:  # (an F1 does not average by example counts)
@@ -280,13 +293,14 @@ def train_and_evaluate(model_args: ModelArguments, data_args: DataArguments, tra
         metrics[f"test_{score}_trained_languages"] = float(np.mean([metrics[f"test_{score}_{x}"] for x in seen]))
     if held_out:
         metrics[f"test_{score}_heldout_languages"] = float(np.mean([metrics[f"test_{score}_{x}"] for x in held_out]))
-    disc = [metrics[f"test_discriminator_accuracy_{x}"] * sizes[x] for x in seen if f"test_discriminator_accuracy_{x}" in metrics]
+    known = [lang for lang in tests if lang in languages]  # languages the discriminator learned
+    disc = [metrics[f"test_discriminator_accuracy_{x}"] * sizes[x] for x in known if f"test_discriminator_accuracy_{x}" in metrics]
     if disc:
-        metrics["test_discriminator_accuracy"] = sum(disc) / sum(sizes[x] for x in seen)
+        metrics["test_discriminator_accuracy"] = sum(disc) / sum(sizes[x] for x in known)
         metrics["discriminator_chance"] = 100.0 / len(languages)
 
     # ---- features: fresh language probes and the 2-D picture
-    seen_test = [tests_enc[x].select_columns(keep) for x in seen]
+    seen_test = [tests_enc[x].select_columns(keep) for x in known]
     if seen_test and len(languages) >= 2:
         from datasets import concatenate_datasets
 
@@ -325,11 +339,12 @@ def train_and_evaluate(model_args: ModelArguments, data_args: DataArguments, tra
             task="token-classification" if slots else "text-classification",
             metrics=card_metrics,
             dataset="xsid" if data_args.dataset == "xsid" else "multi_lang (reference design seed data)",
-            eval_split=f"the test split ({', '.join(tests)}; held out of training: {', '.join(held_out) or 'none'})",
+            eval_split=f"the test split ({', '.join(tests)}; held out of training: {', '.join(held_out) or 'none'}"
+                       + (f"; of these, {', '.join(sorted(unlabeled))} gave unlabelled training text to the discriminator" if unlabeled else "") + ")",
             base_model=base_model,
             description=(
                 f"Adversarial shared-private {'slot tagger' if slots else 'intent classifier'} ({model_args.variant}, {model_args.encoder} encoder) "
-                f"trained on {', '.join(languages)}."
+                f"trained on {', '.join(labelled)}" + (f" (and unlabelled text in {', '.join(sorted(unlabeled))})." if unlabeled else ".")
             ),
             training={
                 "variant": model_args.variant,
@@ -339,6 +354,7 @@ def train_and_evaluate(model_args: ModelArguments, data_args: DataArguments, tra
                 "difference_weight": model_args.difference_weight,
                 "private_dropout": model_args.private_dropout,
                 "heldout_private_features": model_args.heldout_private_features,
+                "unlabeled_languages": data_args.unlabeled_languages,
                 "adversarial_schedule": model_args.adversarial_schedule,
                 "train_examples": len(train_set),
                 "epochs": training_args.num_train_epochs if training_args.max_steps <= 0 else f"{training_args.max_steps} steps",

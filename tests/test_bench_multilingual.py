@@ -30,6 +30,11 @@ def test_seed_summary_means_over_seeds_and_keeps_settings_apart():
         # another adversarial setting: two seeds, summarised on their own
         rec("multilingual.xsid.dann.heldout_gain_over_joint", 5.0, 42, **{**REFERENCE, "grl_schedule": "dann", "adversarial_weight": 0.2}),
         rec("multilingual.xsid.dann43.heldout_gain_over_joint", 7.0, 43, **{**REFERENCE, "grl_schedule": "dann", "adversarial_weight": 0.2}),
+        # unlabelled held-out text: another protocol, its own figure, no target
+        rec("multilingual.xsid.seed42.adversarial_diff_unlabeled.heldout_gain_over_joint", 3.0, 42, **REFERENCE, unlabeled_languages="ar,ja"),
+        rec("multilingual.xsid.adversarial_diff_unlabeled.heldout_gain_over_joint", 4.0, 43, **REFERENCE, unlabeled_languages="ar,ja"),
+        rec("multilingual.xsid.seed42.adversarial_diff_unlabeled.heldout_accuracy", 80.0, 42, variant="adversarial_diff_unlabeled", unlabeled_languages="ar,ja"),
+        rec("multilingual.xsid.seed43.adversarial_diff_unlabeled.heldout_accuracy", 82.0, 43, variant="adversarial_diff_unlabeled", unlabeled_languages="ar,ja"),
         # one seed only: not summarised
         rec("multilingual.xsid.x.heldout_gain_over_joint", 9.0, 42, **{**REFERENCE, "difference_weight": 0.01}),
         # other figures and other data sets are not touched
@@ -38,7 +43,12 @@ def test_seed_summary_means_over_seeds_and_keeps_settings_apart():
     ]
     out = by_name(seed_summary(records))
     assert set(out) == {"multilingual.xsid.joint.heldout_accuracy.seed_mean", "multilingual.xsid.heldout_gain_over_joint.seed_mean",
-                        "multilingual.xsid.aw0.2_dann.heldout_gain_over_joint.seed_mean"}
+                        "multilingual.xsid.aw0.2_dann.heldout_gain_over_joint.seed_mean",
+                        "multilingual.xsid.adversarial_diff_unlabeled.heldout_gain_over_joint.seed_mean",
+                        "multilingual.xsid.adversarial_diff_unlabeled.heldout_accuracy.seed_mean"}
+    unlabeled = out["multilingual.xsid.adversarial_diff_unlabeled.heldout_gain_over_joint.seed_mean"]
+    assert unlabeled["value"] == pytest.approx(3.5) and "target" not in unlabeled and unlabeled["settings"]["unlabeled_languages"] == "ar,ja"
+    assert out["multilingual.xsid.adversarial_diff_unlabeled.heldout_accuracy.seed_mean"]["value"] == pytest.approx(81.0)
     gain = out["multilingual.xsid.heldout_gain_over_joint.seed_mean"]
     assert gain["value"] == pytest.approx(3.5 / 3, abs=1e-4) and gain["target"] == 1.0 and gain["unit"] == "points"
     assert gain["settings"]["seeds"] == [42, 43, 44] and gain["settings"]["values"] == [-1.0, 2.0, 2.5]

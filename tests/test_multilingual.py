@@ -449,6 +449,43 @@ def test_feature_probe_and_png(tmp_path):
         plot_feature_projection(tmp_path / "x.png", {"shared": x}, [0, 1])
 
 
+def test_unlabeled_examples_train_the_adversary_not_the_task_head():
+    """Unlabelled text (labels -100, language known): no task loss from it, no NaN when a batch
+    has no labelled example, but the discriminator and the difference loss still see it."""
+    model = AdversarialSharedPrivateForSequenceClassification(tiny_config()).eval()
+    b = batch()
+    labels = b["labels"].clone()
+    labels[3:] = -100
+    out = model(**{**b, "labels": labels})
+    logits = out.logits
+    torch.testing.assert_close(out.task_loss, nn.functional.cross_entropy(logits[:3], labels[:3]))
+    model.zero_grad()
+    out = model(**{**b, "labels": torch.full_like(labels, -100)})
+    assert out.task_loss.item() == 0.0 and torch.isfinite(out.loss)
+    out.loss.backward()
+    assert all(p.grad is None or not p.grad.any() for p in model.classifier.parameters())
+    assert any(p.grad is not None and p.grad.any() for p in model.discriminator.parameters())
+    assert any(p.grad is not None and p.grad.any() for p in model.shared_encoder.parameters())
+
+
+def test_example_unlabeled_languages(tmp_path, shared_data):
+    out_dir = tmp_path / "unlabeled"
+    cmd = [sys.executable, str(REPO / "examples" / "run_multilingual.py"), "--smoke", "--dataset", "xsid", "--unlabeled_languages", "ja,zh",
+           "--test_languages", "en,de,ja,zh,ar", "--threads", "1", "--output_dir", str(out_dir), "--report_to", "none", "--projection", "none"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    config = json.loads((out_dir / "config.json").read_text())
+    assert config["languages"] == ["en", "de", "da", "it", "nl", "ja", "zh"]  # the discriminator learns all seven
+    m = json.loads((out_dir / "test_results.json").read_text())
+    assert m["test_accuracy_heldout_languages"] == pytest.approx((m["test_accuracy_ja"] + m["test_accuracy_zh"] + m["test_accuracy_ar"]) / 3, abs=1e-3)
+    assert m["test_accuracy_trained_languages"] == pytest.approx((m["test_accuracy_en"] + m["test_accuracy_de"]) / 2, abs=1e-3)
+    assert m["discriminator_chance"] == pytest.approx(100 / 7, abs=1e-3)
+    assert "unlabelled text in ja, zh" in (out_dir / "README.md").read_text()
+    bad = subprocess.run(cmd[:2] + ["--smoke", "--dataset", "xsid", "--unlabeled_languages", "en,ja", "--output_dir", str(tmp_path / "bad")],
+                         capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert bad.returncode != 0 and "--unlabeled_languages ['en'] are also in --train_languages" in bad.stderr
+
+
 @pytest.mark.slow
 def test_example_smoke(tmp_path, shared_data):
     out_dir = tmp_path / "run"

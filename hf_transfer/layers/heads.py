@@ -31,7 +31,8 @@ class ClassificationHead(nn.Module):
 
 def sequence_classification_loss(logits: torch.Tensor, labels: torch.Tensor, problem_type: str | None, num_labels: int):
     """The loss `transformers`' `*ForSequenceClassification` heads use, by `config.problem_type`
-    (inferred as they infer it when unset). Returns `(loss, problem_type)`."""
+    (inferred as they infer it when unset); single-label examples labelled -100 are ignored (a
+    batch of them only gives a zero loss). Returns `(loss, problem_type)`."""
     if problem_type is None:
         if num_labels == 1:
             problem_type = "regression"
@@ -42,7 +43,11 @@ def sequence_classification_loss(logits: torch.Tensor, labels: torch.Tensor, pro
     if problem_type == "regression":
         loss = nn.functional.mse_loss(logits.squeeze(-1), labels.to(logits.dtype).view(-1)) if num_labels == 1 else nn.functional.mse_loss(logits, labels.to(logits.dtype))
     elif problem_type == "single_label_classification":
-        loss = nn.functional.cross_entropy(logits.view(-1, num_labels), labels.view(-1))
+        labels = labels.view(-1)
+        if bool((labels == -100).all()):  # unlabeled examples only (e.g. text for an adversary): no task signal, not NaN
+            loss = logits.sum() * 0.0
+        else:
+            loss = nn.functional.cross_entropy(logits.view(-1, num_labels), labels)
     else:
         loss = nn.functional.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
     return loss, problem_type
