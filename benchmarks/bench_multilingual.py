@@ -206,33 +206,51 @@ def xsid_part(example, encoder: str, args, tmp: Path, task: str = "intents") -> 
 
 
 def seed_summary(records: list[dict], data: str = "xsid", infix: str = "") -> list[dict]:
-    """Mean, standard deviation and standard error over seeds of the held-out gain of the full model
-    over the joint model, and of both held-out scores, from per-seed records (`--name_tag seedN`).
+    """Mean, standard deviation and standard error over seeds of every variant's held-out score and
+    of its gain over the joint model of the same seed and training settings, from per-seed records
+    (`--name_tag seedN`, in one results file or several).
 
-    Runs are grouped by figure and settings less the seed, so runs with other adversarial settings
+    Runs are grouped by variant and settings less the seed, so runs with other adversarial settings
     are never averaged together; groups of two seeds or more are summarised. One seed's gain moves
     by points on xSID (1500 training utterances, 4000 held-out test ones), so issue 5's target is
     judged on the mean."""
     import statistics
 
-    figure_re = re.compile(rf"^multilingual\.{re.escape(data)}\.(?:(?!joint\.|adversarial_diff)[^.]+\.)?{re.escape(infix)}"
-                           r"((?:adversarial_diff\w*\.)?heldout_gain_over_joint|joint\.heldout_\w+|adversarial_diff\w*\.heldout_\w+)$")
-    groups: dict[tuple[str, str], dict[int, float]] = {}
+    figure_re = re.compile(rf"^multilingual\.{re.escape(data)}\.(?:(?!joint\.|adversarial)[^.]+\.)?{re.escape(infix)}(joint|adversarial\w*)\.heldout_(\w+)$")
+    runs = []  # (variant, score, seed, training settings, variant settings, value)
     for r in records:
         m = figure_re.match(r["name"])
         if m and "seed" in r["settings"]:
-            common = {k: float(v) if type(v) is int else v for k, v in r["settings"].items() if k not in ("seed", "wall_s")}  # 5 == 5.0 epochs
-            groups.setdefault((m.group(1), json.dumps(common, sort_keys=True)), {})[r["settings"]["seed"]] = r["value"]
+            settings = {k: float(v) if type(v) is int else v for k, v in r["settings"].items() if k not in ("seed", "wall_s", "variant")}  # 5 == 5.0 epochs
+            training = json.dumps({k: v for k, v in settings.items() if k not in VARIANT_ONLY}, sort_keys=True)
+            runs.append((m.group(1), m.group(2), r["settings"]["seed"], training, {k: v for k, v in settings.items() if k in VARIANT_ONLY}, r["value"]))
+    joint = {(score, seed, training): value for variant, score, seed, training, _, value in runs if variant == "joint"}
+    groups: dict[tuple[str, str, str], dict[int, float]] = {}  # (figure, score, settings) -> {seed: value}
+    for variant, score, seed, training, variant_settings, value in runs:
+        key = json.dumps({**json.loads(training), **variant_settings}, sort_keys=True)
+        groups.setdefault((f"{variant}.heldout_{score}", score, key), {})[seed] = value
+        if variant != "joint" and (score, seed, training) in joint:
+            gain = "heldout_gain_over_joint" if variant == "adversarial_diff" else f"{variant}.heldout_gain_over_joint"
+            groups.setdefault((gain, score, key), {})[seed] = value - joint[(score, seed, training)]
+    groups = {k: v for k, v in groups.items() if len(v) >= 2}
+    names = {}
+    for figure, score, key in groups:
+        names.setdefault(f"{_variant_label(json.loads(key))}{figure}", []).append(key)
     out = []
-    for (figure, key), by_seed in groups.items():
-        if len(by_seed) < 2:
-            continue
-        values = [by_seed[seed] for seed in sorted(by_seed)]
+    for (figure, score, key), by_seed in groups.items():
+        label = _variant_label(json.loads(key))
+        clash = names[f"{label}{figure}"]
+        sizes = sorted((len(groups[(figure, score, k)]) for k in clash), reverse=True)
+        plain = len(clash) == 1 or (len(by_seed) == sizes[0] > sizes[1])  # the group with the most seeds keeps the plain name
+        if not plain:  # the same figure under other training settings: name what differs
+            mine, others = json.loads(key), [json.loads(k) for k in clash if k != key]
+            label += "_".join(f"{k}{v}" for k, v in sorted(mine.items()) if any(o.get(k) != v for o in others)) + "."
+        values = [round(by_seed[seed], 4) for seed in sorted(by_seed)]
         mean, std = statistics.mean(values), statistics.stdev(values)
-        settings = {**json.loads(key), "seeds": sorted(by_seed), "values": values, "std": round(std, 4), "stderr": round(std / len(values) ** 0.5, 4)}
-        name = f"multilingual.{data}.{infix}{_variant_label(settings)}{figure}.seed_mean"
+        settings = {**json.loads(key), "score": score, "seeds": sorted(by_seed), "values": values, "std": round(std, 4), "stderr": round(std / len(values) ** 0.5, 4)}
+        name = f"multilingual.{data}.{infix}{label}{figure}.seed_mean"
         if figure.endswith("heldout_gain_over_joint"):
-            zero_shot = data == "xsid" and not figure.startswith(UNLABELED_VARIANT)  # the issue's target is zero-shot
+            zero_shot = data == "xsid" and not figure.startswith(UNLABELED_VARIANT)  # the issue's target is zero-shot intent accuracy
             out.append(record(name, mean, "points", "higher", settings, target=1.0 if zero_shot else None))
         else:
             out.append(record(name, mean, "%", "higher", settings))
