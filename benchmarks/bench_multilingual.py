@@ -170,10 +170,12 @@ def xsid_part(example, encoder: str, args, tmp: Path, task: str = "intents") -> 
     for variant in variants:
         if variant == "separate":
             continue  # held-out languages have no data of their own
-        out = REPO / "benchmarks" / "results" / f"multilingual_{data}_{encoder}_{variant}"
+        picture = variant == "adversarial_diff" and not args.name_tag  # one picture, from the untagged run
+        out = REPO / "benchmarks" / "results" / f"multilingual_{data}_{encoder}_{variant}" if picture else tmp / f"{data}_{encoder}_{variant}"
         variant_argv, variant_settings = _variant_args(variant, args)
-        m = run(example, common + variant_argv + ["--projection", "pca" if variant == "adversarial_diff" else "none"], out)
-        _keep_png_only(out)
+        m = run(example, common + variant_argv + ["--projection", "pca" if picture else "none"], out)
+        if picture:
+            _keep_png_only(out)
         results[variant] = m
         s = {**settings, "variant": variant, "wall_s": m.get("wall_s"), **variant_settings}
         records.append(record(f"multilingual.{data}.{infix}{variant}.heldout_{score}", m[f"test_{score}_heldout_languages"], "%", "higher", s))
