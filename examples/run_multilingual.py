@@ -232,16 +232,19 @@ def train_and_evaluate(model_args: ModelArguments, data_args: DataArguments, tra
 
     config = model.config
 
-    def encode(batch):
+    def encode(batch, training=False):
         if slots:  # words stay words: DataCollatorForWordLevel tokenizes and aligns the tags
             return {"tokens": batch["tokens"], "tags": batch["tags"], "language_ids": config.encode_languages(batch["language"], allow_unknown=True)}
         enc = tokenizer([(prefix or "") + t for t in batch["text"]], truncation=True, max_length=data_args.max_length)
         enc["language_ids"] = config.encode_languages(batch["language"], allow_unknown=True)
-        enc["labels"] = [-100 if lang in unlabeled else label for lang, label in zip(batch["language"], batch["label"])]
+        # training text of --unlabeled_languages loses its label; their test sets keep theirs
+        enc["labels"] = [-100 if training and lang in unlabeled else label for lang, label in zip(batch["language"], batch["label"])]
         return enc
 
     keep = ["tokens", "tags", "language_ids"] if slots else ["input_ids", "attention_mask", "language_ids", "labels"]
-    train_enc = train.map(encode, batched=True, remove_columns=train.column_names)
+    train_enc = train.map(encode, batched=True, remove_columns=train.column_names, fn_kwargs={"training": True})
+    if unlabeled:
+        logger.info("%d of %d training examples are unlabelled (%s)", sum(x == -100 for x in train_enc["labels"]), len(train_enc), ", ".join(sorted(unlabeled)))
     split = train_enc.train_test_split(test_size=data_args.validation_fraction, seed=training_args.seed) if data_args.validation_fraction > 0 else None
     train_set, eval_set = (split["train"], split["test"]) if split else (train_enc, None)
     tests_enc = {lang: ds.map(encode, batched=True, remove_columns=ds.column_names) for lang, ds in tests.items()}
