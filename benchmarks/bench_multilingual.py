@@ -14,9 +14,17 @@
 - xSID slot filling (`xsid_slots_*`): the same with `AdversarialSharedPrivateForTokenClassification`
   (CRF): slot F1 per language, `multilingual.xsid_slots.{variant}.heldout_slot_f1` ...
 
+- repeated xSID runs: `--seed N --name_tag seedN --stem multilingual_xsid_e5_seedN` (one file per
+  run; joint and full model may run as two processes side by side), then `--summarize_seeds`
+  writes `multilingual_xsid_e5_seeds.json`: per variant the mean held-out score and the mean gain
+  over the joint run of the same seed and settings, with standard deviation and error;
+- `adversarial_diff_unlabeled` (xSID, not zero-shot): the held-out languages' `valid` texts reach
+  the discriminator and the difference loss without their labels.
+
     python -m benchmarks.bench_multilingual --part seed_bcnn            # ~minutes on 2 cores
     python -m benchmarks.bench_multilingual --part xsid_e5 --epochs 3   # long: e5 has 12 layers
     python -m benchmarks.bench_multilingual --part xsid_slots_e5        # slot filling (token head + CRF)
+    python -m benchmarks.bench_multilingual --part xsid_e5 --summarize_seeds
 """
 
 from __future__ import annotations
