@@ -203,6 +203,7 @@ def train_and_evaluate(model_args: ModelArguments, data_args: DataArguments, tra
         grl_lambda=model_args.grl_lambda,
         private_dropout=model_args.private_dropout,
         heldout_private_features=model_args.heldout_private_features,
+        unlabeled_languages=[x for x in languages if x in unlabeled],
         adversarial_schedule=model_args.adversarial_schedule,
         kernel_sizes=[1, 2, 3, 4, 5],
         num_filters=model_args.num_filters,

@@ -200,6 +200,19 @@ def test_heldout_languages_can_read_shared_features_only():
     torch.testing.assert_close(out2.logits[0], out.logits[0])
 
 
+def test_unlabeled_languages_read_shared_features_only_with_zeros():
+    model = AdversarialSharedPrivateForSequenceClassification(tiny_config(heldout_private_features="zeros", unlabeled_languages=["de"])).eval()
+    b = batch()  # language ids 0, 1, 2, 0, 1, 2: rows 2 and 5 are "de"
+    out = model(**b)
+    for i in range(6):
+        private = torch.zeros_like(out.private_features[i]) if i in (2, 5) else out.private_features[i]
+        torch.testing.assert_close(out.logits[i], model.classifier(torch.cat([private, out.shared_features[i]])[None])[0])
+    model.config.heldout_private_features = "encode"  # the default reads them
+    assert not torch.allclose(model(**b).logits[2], out.logits[2])
+    with pytest.raises(ValueError, match=r"unlabeled_languages \['fr'\] are not in languages"):
+        tiny_config(unlabeled_languages=["fr"])
+
+
 def test_private_dropout_hides_private_features_per_example_in_training_only():
     model = AdversarialSharedPrivateForSequenceClassification(tiny_config(private_dropout=0.5))
     b = batch(n=64)
@@ -476,6 +489,7 @@ def test_example_unlabeled_languages(tmp_path, shared_data):
     assert proc.returncode == 0, proc.stderr[-3000:]
     config = json.loads((out_dir / "config.json").read_text())
     assert config["languages"] == ["en", "de", "da", "it", "nl", "ja", "zh"]  # the discriminator learns all seven
+    assert config["unlabeled_languages"] == ["ja", "zh"]
     m = json.loads((out_dir / "test_results.json").read_text())
     assert m["test_accuracy_heldout_languages"] == pytest.approx((m["test_accuracy_ja"] + m["test_accuracy_zh"] + m["test_accuracy_ar"]) / 3, abs=1e-3)
     assert m["test_accuracy_trained_languages"] == pytest.approx((m["test_accuracy_en"] + m["test_accuracy_de"]) / 2, abs=1e-3)

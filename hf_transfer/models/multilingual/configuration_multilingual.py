@@ -66,6 +66,10 @@ class AdversarialSharedPrivateConfig(TransferConfig):
             per-language encoders') or `"zeros"` (shared features only: the private encoders only
             ever saw the training languages; pair with `private_dropout` so the head has learned
             to do without them).
+        unlabeled_languages (`list[str]`, defaults to `[]`): languages of `languages` whose text
+            trained the adversary without task labels (rows labelled -100). With
+            `heldout_private_features="zeros"` the task head reads no private features for them
+            either: it never learned to read their private encoder's output.
         use_private / use_adversary / use_difference (`bool`, default `True`): ablations:
             all three off is the plain joint model; private only is shared-private without
             adversary; private + adversary; all three is the full model.
@@ -95,6 +99,7 @@ class AdversarialSharedPrivateConfig(TransferConfig):
         discriminator_dropout: float = 0.1,
         private_dropout: float = 0.0,
         heldout_private_features: str = "encode",
+        unlabeled_languages: Sequence[str] | None = None,
         use_private: bool = True,
         use_adversary: bool = True,
         use_difference: bool = True,
@@ -120,6 +125,9 @@ class AdversarialSharedPrivateConfig(TransferConfig):
             raise ValueError(f"private_dropout must be in [0, 1), got {private_dropout}")
         if heldout_private_features not in HELDOUT_PRIVATE_FEATURES:
             raise ValueError(f"heldout_private_features must be one of {HELDOUT_PRIVATE_FEATURES}, got {heldout_private_features!r}")
+        unlabeled_languages = list(unlabeled_languages or [])
+        if any(x not in languages for x in unlabeled_languages):
+            raise ValueError(f"unlabeled_languages {[x for x in unlabeled_languages if x not in languages]} are not in languages {languages}")
         if int(feature_size) < 1:
             raise ValueError(f"feature_size must be a positive width, got {feature_size}")
         for name, value in (("adversarial_weight", adversarial_weight), ("difference_weight", difference_weight), ("grl_lambda", grl_lambda)):
@@ -140,6 +148,7 @@ class AdversarialSharedPrivateConfig(TransferConfig):
         self.discriminator_dropout = discriminator_dropout
         self.private_dropout = float(private_dropout)
         self.heldout_private_features = heldout_private_features
+        self.unlabeled_languages = unlabeled_languages
         self.use_private = bool(use_private)
         self.use_adversary = bool(use_adversary)
         self.use_difference = bool(use_difference)

@@ -219,12 +219,15 @@ class AdversarialSharedPrivatePreTrainedModel(TransferPreTrainedModel):
         return shared, private, torch.cat([self._head_private(private, language_ids), shared], dim=-1), word_mask
 
     def _head_private(self, private: torch.Tensor, language_ids: torch.Tensor | None) -> torch.Tensor:
-        """The private features the task head reads: zeroed for held-out languages with
-        `heldout_private_features="zeros"`, and per example with probability `private_dropout`
-        in training."""
+        """The private features the task head reads: zeroed for held-out languages (and
+        `config.unlabeled_languages`) with `heldout_private_features="zeros"`, and per example
+        with probability `private_dropout` in training."""
         keep = None
         if self.config.heldout_private_features == "zeros":
             keep = language_ids != UNKNOWN_LANGUAGE_ID if language_ids is not None else private.new_zeros(private.shape[0], dtype=torch.bool)
+            if language_ids is not None:
+                for name in self.config.unlabeled_languages:  # no task labels in training: shared features only
+                    keep = keep & (language_ids != self.config.language_id(name))
         if self.training and self.config.private_dropout > 0:
             kept = torch.rand(private.shape[0], device=private.device) >= self.config.private_dropout
             keep = kept if keep is None else keep & kept
