@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from transformers import AutoTokenizer, HfArgumentParser, TrainingArguments
+from transformers import AutoTokenizer, HfArgumentParser, TrainingArguments, set_seed
 
 from hf_transfer.cards import write_model_card
 from hf_transfer.data.episodes import EpisodeSampler, filter_classes, sample_few_shot, split_classes
@@ -142,6 +142,7 @@ def main(argv=None):
     val_query_split = "validation" if "validation" in data else query_split
 
     base_train = filter_classes(train, base)
+    set_seed(training_args.seed)  # before the model is built: --seed reproduces the run
     model, tokenizer = build_model(args, list(base_train["text"]))
     train_sampler = EpisodeSampler(base_train, args.train_n_way, args.train_n_shot, args.train_n_query, args.train_episodes, seed=training_args.seed)
     val_queries = filter_classes(data[val_query_split], val) if val_query_split != "train" else None
