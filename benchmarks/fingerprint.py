@@ -65,37 +65,35 @@ COMMON = ["--report_to", "none", "--disable_tqdm", "True", "--seed", "0"]
 
 
 def _runs() -> dict:
-    """name -> (family, argv). The one place that says how each quick run is made."""
+    """name -> (family, [argv, ...]): the one place that says how each quick run is made (a run
+    of several argvs trains one model each, e.g. the three fine-tuning modes)."""
     minilm = _minilm()
+    finetune = ["--max_steps", "3", "--per_device_train_batch_size", "8", "--max_train_samples", "48", "--max_eval_samples", "24", *COMMON]
     return {
-        "finetune": ("finetune", ["--max_steps", "3", "--per_device_train_batch_size", "8", "--max_train_samples", "48",
-                                  "--max_eval_samples", "24", *COMMON]),
-        "multitask_bcnn": ("multitask", ["--dataset", "snips", "--encoder", "bcnn", "--max_train_samples", "64",
-                                         "--max_eval_samples", "32", "--num_train_epochs", "1", *COMMON]),
-        "multitask_minilm_towers": ("multitask", ["--dataset", "atis", "--encoder", minilm, "--private_encoder", "bcnn_tower",
-                                                  "--max_train_samples", "32", "--max_eval_samples", "16", "--max_steps", "2",
-                                                  "--per_device_train_batch_size", "8", "--head_learning_rate", "1e-3", *COMMON]),
-        "fewshot_protonet_minilm": ("fewshot", ["--smoke", "--model_name_or_path", minilm, *COMMON]),
-        "fewshot_matching_bcnn": ("fewshot", ["--smoke", "--method", "matching", "--encoder", "bcnn", *COMMON]),
-        "fewshot_relation_bcnn": ("fewshot", ["--smoke", "--method", "relation", "--encoder", "bcnn", *COMMON]),
-        "multilingual_intents": ("multilingual", ["--smoke", "--projection", "none", *COMMON]),
-        "multilingual_alternating": ("multilingual", ["--smoke", "--projection", "none", "--adversarial_schedule", "alternating",
-                                                      "--private_encoders", "per_language", *COMMON]),
-        "multilingual_slots": ("multilingual", ["--smoke", "--projection", "none", "--dataset", "xsid", "--task", "slots",
-                                                "--train_languages", "en,de", "--test_languages", "en,de,ja", *COMMON]),
+        "finetune": ("finetune", [["--mode", mode, *finetune] for mode in ("freeze_lower", "full", "reuse_lower")]),
+        "multitask_bcnn": ("multitask", [["--dataset", "snips", "--encoder_type", "bcnn", "--max_train_samples", "64",
+                                          "--max_eval_samples", "32", "--num_train_epochs", "1", *COMMON]]),
+        "multitask_minilm_towers": ("multitask", [["--dataset", "atis", "--encoder_type", "backbone", "--model_name_or_path", minilm,
+                                                   "--private_encoder_type", "tower", "--max_train_samples", "32", "--max_eval_samples", "16",
+                                                   "--max_steps", "2", "--per_device_train_batch_size", "8", "--head_learning_rate", "1e-3", *COMMON]]),
+        "fewshot_protonet_minilm": ("fewshot", [["--smoke", "--model_name_or_path", minilm, *COMMON]]),
+        "fewshot_matching_bcnn": ("fewshot", [["--smoke", "--method", "matching", "--encoder_type", "bcnn", *COMMON]]),
+        "fewshot_relation_bcnn": ("fewshot", [["--smoke", "--method", "relation", "--encoder_type", "bcnn", *COMMON]]),
+        "multilingual_intents": ("multilingual", [["--smoke", "--projection", "none", *COMMON]]),
+        "multilingual_alternating": ("multilingual", [["--smoke", "--projection", "none", "--adversarial_schedule", "alternating",
+                                                       "--private_encoders", "per_language", *COMMON]]),
+        "multilingual_slots": ("multilingual", [["--smoke", "--projection", "none", "--dataset", "xsid", "--task", "slots",
+                                                 "--train_languages", "en,de", "--test_languages", "en,de,ja", *COMMON]]),
     }
 
 
 def run_family(family: str, argv: list[str]) -> dict:
-    """Train one family through its entry point; returns its metrics."""
-    import importlib.util
+    """Train one model through the family's entry point (as `hf-transfer train` does); returns its metrics."""
+    from hf_transfer.cli import _train_entry, parse_train_args
 
-    path = Path(__file__).resolve().parents[1] / "examples" / f"run_{family}.py"
-    spec = importlib.util.spec_from_file_location(f"run_{family}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.main(argv)
+    _, _, train = _train_entry(family)
+    args, training_args = parse_train_args(family, argv)
+    return train(args, training_args)
 
 
 def crf_figures(seed: int = 0) -> dict:
@@ -118,11 +116,15 @@ def crf_figures(seed: int = 0) -> dict:
 def fingerprint(only: list[str] | None = None) -> dict:
     torch.set_num_threads(1)
     out = {"crf": crf_figures()}
-    for name, (family, argv) in _runs().items():
+    for name, (family, argvs) in _runs().items():
         if only and name not in only:
             continue
         with tempfile.TemporaryDirectory() as tmp:
-            metrics = run_family(family, [*argv, "--output_dir", tmp])
+            metrics = {}
+            for argv in argvs:
+                mode = argv[argv.index("--mode") + 1] if "--mode" in argv else None
+                result = run_family(family, [*argv, "--output_dir", str(Path(tmp) / mode) if mode else tmp])
+                metrics = {**metrics, mode: result} if mode else result
             out[name] = {"metrics": _clean(metrics), "weights": weights_checksum(Path(tmp))}
     return out
 

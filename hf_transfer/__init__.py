@@ -8,6 +8,7 @@ __version__ = "0.1.0"
 
 from ._clash import DistributionClashWarning, check_distribution_clash
 
+
 check_distribution_clash()
 
 from .alignment import AlignmentResult, align_embeddings, retrieval_precision  # noqa: E402
@@ -25,10 +26,10 @@ from .data import (  # noqa: E402
     split_classes,
     tokenize_words,
 )
-from .layers import CRF, DifferenceLoss, allowed_transitions, GradientReversal, difference_loss, grad_reverse  # noqa: E402
-from .metrics import classification_compute_metrics, compute_joint_metrics, mean_confidence_interval  # noqa: E402
-from .encoders import BCNN, BackboneEncoder, BCNNTower, EncoderOutput, init_embeddings_from_vectors, load_word_vectors  # noqa: E402
 from .data.collators import DataCollatorForWordLevel  # noqa: E402
+from .encoders import BCNN, BackboneEncoder, BCNNTower, EncoderOutput, init_embeddings_from_vectors, load_word_vectors  # noqa: E402
+from .layers import CRF, DifferenceLoss, GradientReversal, allowed_transitions, difference_loss, grad_reverse  # noqa: E402
+from .metrics import classification_compute_metrics, compute_joint_metrics, mean_confidence_interval  # noqa: E402
 from .models.fewshot import (  # noqa: E402
     FewShotConfig,
     FewShotOutput,
@@ -67,6 +68,7 @@ from .reuse import (  # noqa: E402
     trainable_parameters,
     unfreeze,
 )
+
 
 __all__ = [
     "AdversarialSharedPrivateConfig",

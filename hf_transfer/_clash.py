@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.metadata
 import warnings
 
+
 OTHER_DISTRIBUTION = "hf-transfer"
 _warned = False
 

@@ -4,6 +4,7 @@ matter, `model-index` results) beside the saved weights, written atomically."""
 from __future__ import annotations
 
 import datetime
+import importlib.resources
 import os
 import platform
 import tempfile
@@ -11,7 +12,38 @@ from pathlib import Path
 
 import yaml
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "model_cards"
+
+# Card templates: one source copy in the repository's top-level `model_cards/` folder, shipped in
+# the wheel as package data `hf_transfer/model_cards/*.md` (mapped there by setup.py's build_py).
+TEMPLATES = Path(__file__).resolve().parents[1] / "model_cards"  # the repository folder (source / editable use)
+
+
+def template_dirs() -> list:
+    """Where named templates are looked up, in order: the installed package's data, then the repo folder."""
+    return [importlib.resources.files("hf_transfer") / "model_cards", TEMPLATES]
+
+
+def _is_template_name(template: str) -> bool:
+    """A single word with no placeholder (`"multitask.md"`) names a template file; anything else is its text."""
+    return "{" not in template and not any(c.isspace() for c in template)
+
+
+def find_template(name: str):
+    """The template file `name` (a `Traversable`: a `Path` for ordinary installs). Raises
+    `FileNotFoundError` naming it and every place looked, rather than ever using the name as the text."""
+    looked = []
+    for directory in template_dirs():
+        candidate = directory / name
+        looked.append(str(candidate))
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"model card template {name!r} not found; looked in: {', '.join(looked)}")
+
+
+def load_template(name: str) -> str:
+    """The text of the template file `name` (see `find_template`)."""
+    return find_template(name).read_text(encoding="utf-8")
+
 
 DEFAULT_TEMPLATE = """# {model_name}
 
@@ -73,7 +105,8 @@ def render_model_card(
     language: list[str] | str | None = None,
 ) -> str:
     """The card's text. `metrics` must be the figures the run measured (never typed by hand);
-    `template` names a file in `model_cards/` (e.g. `"multitask.md"`) or is the template text."""
+    `template` names a file in `model_cards/` (e.g. `"multitask.md"`; an unknown name raises
+    `FileNotFoundError`) or is the template text (anything with a placeholder or whitespace)."""
     meta = {
         "library_name": "transformers",
         "tags": ["hf_transfer", family] + list(tags or []),
@@ -98,8 +131,8 @@ def render_model_card(
     ]
     if template is None:
         body = DEFAULT_TEMPLATE
-    elif "\n" not in template and (TEMPLATES / template).exists():
-        body = (TEMPLATES / template).read_text()
+    elif _is_template_name(template):
+        body = load_template(template)
     else:
         body = template
     training = dict(training or {})

@@ -18,6 +18,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+# The ignore index and the `O` id are tag vocabulary, defined once in `hf_transfer.tagging`.
+from .tagging import IGNORE_INDEX, outside_tag_id  # noqa: F401
+
+
 __all__ = [
     "IGNORE_INDEX",
     "classification_compute_metrics",
@@ -29,9 +33,6 @@ __all__ = [
     "slot_f1",
     "slot_precision_recall_f1",
 ]
-
-IGNORE_INDEX = -100
-"""Label id that marks positions to ignore (padding, non-first sub-tokens), as in transformers."""
 
 
 def _as_list(x) -> list:
@@ -241,13 +242,6 @@ def align_tag_paths(paths: np.ndarray, labels: np.ndarray, outside_id: int = 0, 
     missing = (out == ignore_index) & (labels != ignore_index)
     out[missing] = outside_id
     return out
-
-
-def outside_tag_id(id2tag) -> int:
-    """The id of the `O` tag in an `id2tag` map or list (0 when there is none)."""
-    names = list(id2tag.values()) if isinstance(id2tag, Mapping) else list(id2tag or [])
-    keys = list(id2tag.keys()) if isinstance(id2tag, Mapping) else list(range(len(names)))
-    return int(keys[names.index("O")]) if "O" in names else 0
 
 
 def make_joint_compute_metrics(id2intent, id2tag, *, ignore_index: int = IGNORE_INDEX):

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from transformers import PreTrainedModel
 
+
 __all__ = [
     "ReuseReport",
     "reuse_layers",

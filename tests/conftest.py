@@ -8,6 +8,7 @@ import pathlib
 import pytest
 import torch
 
+
 SHARED_DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
 
 

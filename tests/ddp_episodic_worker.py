@@ -40,7 +40,7 @@ def main(out_dir: str) -> None:
     # built after TrainingArguments: the process group exists, so the sampler knows its rank
     sampler = EpisodeSampler(data, n_way=3, n_shot=2, n_query=2, n_episodes=12, seed=7)
     torch.manual_seed(0)
-    model = PrototypicalNetwork(PrototypicalNetworkConfig(encoder_type="bcnn", vocab_size=len(tokenizer), embedding_dim=8, kernel_sizes=[1], num_filters=4))
+    model = PrototypicalNetwork(PrototypicalNetworkConfig(encoder_type="bcnn", vocab_size=len(tokenizer), embedding_size=8, kernel_sizes=[1], num_filters=4))
     seen = []
     trainer = EpisodicTrainer(model=model, args=args, train_sampler=sampler, processing_class=tokenizer)
     collate = trainer.data_collator

@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hf_transfer.cards import render_model_card, write_model_card
+from hf_transfer.cards import find_template, render_model_card, template_dirs, write_model_card
 from hf_transfer.data.sample import load_sample, sample_records
+
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,6 +25,26 @@ def test_model_card_carries_the_metrics_given(tmp_path):
 def test_model_card_template_text_and_unknown_placeholders():
     text = render_model_card(model_name="x", family="f", task="t", metrics={}, dataset="d", template="# {model_name} on {dataset} {not_a_field}\n")
     assert "# x on d {not_a_field}" in text and "_none recorded_" not in text
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "model_cards").glob("*.md")), ids=lambda p: p.name)
+def test_named_template_is_found_and_rendered(path):
+    assert Path(find_template(path.name)).read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
+    text = render_model_card(model_name="named", family="f", task="t", metrics={"accuracy": 91.234}, dataset="d", template=path.name)
+    body = text.split("---\n", 2)[2]
+    assert body.startswith("\n# named\n") and "| accuracy | 91.23 |" in text
+    own = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and "{" not in line and "}" not in line]
+    assert own and all(line in body for line in own)
+
+
+@pytest.mark.parametrize("name", ["no-such-template.md", "multitask"])
+def test_unknown_template_name_raises_naming_it_and_the_places_looked(tmp_path, name):
+    with pytest.raises(FileNotFoundError) as info:
+        write_model_card(tmp_path, model_name="m", family="f", task="t", metrics={"a": 1.0}, dataset="d", template=name)
+    message = str(info.value)
+    assert repr(name) in message
+    assert all(str(directory / name) in message for directory in template_dirs()) and str(ROOT / "model_cards" / name) in message
+    assert not (tmp_path / "README.md").exists()
 
 
 def test_embedded_sample_is_deterministic_and_well_formed(tmp_path):

@@ -11,6 +11,7 @@ from hf_transfer.data.collators import DataCollatorForWordLevel, require_columns
 from hf_transfer.data.schema import DataWarning
 from hf_transfer.data.tokenization import build_bcnn_tokenizer
 
+
 pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
 WORDS = [["fly", "to", "new", "york"], ["book", "a", "flight", "on", "monday", "please"], ["hi"]]

@@ -12,6 +12,7 @@ from hf_transfer.layers.crf import (
     bio_transition_mask,
 )
 
+
 # pytorch-crf builds a uint8 mask when none is given; torch warns about it.
 pytestmark = [pytest.mark.filterwarnings("ignore:where received a uint8 condition tensor"), pytest.mark.usefixtures("one_thread")]
 
@@ -154,7 +155,8 @@ def test_decode_as_tensor():
         assert tensor[b, : len(path)].tolist() == path
         assert (tensor[b, len(path) :] == -1).all()
     default = ours.decode(emissions, mask, as_tensor=True, pad_tag=-100)
-    assert torch.equal(ours.viterbi_decode(emissions, mask), default)
+    assert torch.equal(ours.decode(emissions, mask, as_tensor=True), default)  # pad_tag defaults to -100
+    assert not hasattr(ours, "viterbi_decode")  # one decoding entry point: decode(..., as_tensor=True)
 
 
 def test_ignore_index_equals_compacted_sequences():
@@ -340,6 +342,18 @@ def test_state_dict_compatible_with_torchcrf():
     fresh = CRF(50)
     for p in fresh.parameters():  # pytorch-crf's initialisation
         assert p.abs().max() <= 0.1
+
+
+def test_tag_helpers_are_reexported_from_tagging():
+    import hf_transfer.layers as layers
+    import hf_transfer.layers.crf as crf
+    import hf_transfer.tagging as tagging
+
+    for name in ("IGNORE_INDEX", "TransitionConstraints", "allowed_transitions", "bio_transition_mask",
+                 "CRF_CONSTRAINTS", "check_crf_constraints", "resolve_crf_scheme"):
+        assert getattr(crf, name) is getattr(tagging, name), name
+    assert layers.allowed_transitions is tagging.allowed_transitions
+    assert layers.TransitionConstraints is tagging.TransitionConstraints
 
 
 def test_errors_name_the_parameter():

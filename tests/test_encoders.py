@@ -56,7 +56,7 @@ def test_pool_sentence_modes_ignore_padding():
 
 
 def test_bcnn_reference_sizes_and_padding_does_not_leak():
-    enc = BCNN(vocab_size=50, embedding_dim=12).eval()
+    enc = BCNN(vocab_size=50, embedding_size=12).eval()
     assert enc.hidden_size == 640 and len(enc.tower.convs) == 5
     assert [c.kernel_size[0] for c in enc.tower.convs] == [1, 2, 3, 4, 5]
     ids = torch.randint(2, 50, (1, 6))
@@ -69,7 +69,7 @@ def test_bcnn_reference_sizes_and_padding_does_not_leak():
 
 
 def test_bcnn_is_configurable():
-    enc = BCNN(vocab_size=20, embedding_dim=4, kernel_sizes=[2, 3], num_filters=7)
+    enc = BCNN(vocab_size=20, embedding_size=4, kernel_sizes=[2, 3], num_filters=7)
     out = enc(input_ids=torch.randint(1, 20, (3, 5)))
     assert out.last_hidden_state.shape == (3, 5, 14) and out.pooler_output.shape == (3, 14)
     with pytest.raises(ValueError, match="kernel_sizes"):
@@ -103,7 +103,7 @@ def _roundtrip(model, tmp_path, inputs):
 
 
 def test_bcnn_model_save_load_round_trip_is_exact(tmp_path):
-    model = TransferForSequenceClassification(TransferConfig(vocab_size=40, embedding_dim=8, num_filters=4, num_labels=3, classifier_hidden_size=16, id2label={0: "a", 1: "b", 2: "c"}))
+    model = TransferForSequenceClassification(TransferConfig(vocab_size=40, embedding_size=8, num_filters=4, num_labels=3, classifier_hidden_size=16, id2label={0: "a", 1: "b", 2: "c"}))
     loaded = _roundtrip(model, tmp_path, {"input_ids": torch.randint(1, 40, (2, 7))})
     assert loaded.config.id2label[2] == "c" and loaded.config.encoder_type == "bcnn"
 
@@ -185,7 +185,7 @@ def test_word_vectors_text_and_npy_with_coverage(tmp_path):
 
 
 def test_auto_classes_rebuild_the_bare_model(tmp_path):
-    model = TransferModel(TransferConfig(vocab_size=30, embedding_dim=4, num_filters=2))
+    model = TransferModel(TransferConfig(vocab_size=30, embedding_size=4, num_filters=2))
     model.save_pretrained(tmp_path)
     assert type(AutoModel.from_pretrained(tmp_path)) is TransferModel
 
@@ -201,8 +201,43 @@ def test_bcnn_embeddings_from_real_glove_report_coverage(shared_data):
     assert len(words) == 400_000 and matrix.shape == (400_000, 50)
     texts = (shared_data / "snips" / "train" / "seq.in").read_text().splitlines()[:2000]
     tok = build_bcnn_tokenizer(texts, level="word")
-    enc = BCNN(vocab_size=len(tok), embedding_dim=50)
+    enc = BCNN(vocab_size=len(tok), embedding_size=50)
     report = init_embeddings_from_vectors(enc.embeddings, tok.get_vocab(), words, matrix, skip_ids=[0, 1])
     assert report.total == len(tok) - 2 and 80.0 < report.coverage <= 100.0
     row = words.index("music")
     assert torch.allclose(enc.embeddings.weight[tok.convert_tokens_to_ids("music")], torch.from_numpy(np.asarray(matrix[row])))
+
+
+# ------------------------------------------------------------------ the private encoder block
+
+
+def test_private_encoder_tower_and_copy():
+    from hf_transfer.encoders import PrivateEncoder
+
+    torch.manual_seed(0)
+    tower = PrivateEncoder(5, kernel_sizes=[1, 3], num_filters=4, sentence_pooling="max", output_size=3, activation="tanh")
+    assert (tower.private_encoder_type, tower.hidden_size, tower.output_size) == ("tower", 8, 3)
+    features, mask = torch.randn(2, 4, 5), torch.tensor([[1, 1, 1, 0], [1, 1, 0, 0]])
+    word_ids = torch.tensor([[0, 0, 1, -1], [0, 1, -1, -1]])
+    out = tower(attention_mask=mask, word_ids=word_ids, num_words=2, features=features)
+    tokens = tower.tower(features, mask.bool())
+    torch.testing.assert_close(out.token_hidden_state, tokens)
+    torch.testing.assert_close(out.last_hidden_state[0, 0], tokens[0, 0])  # first piece of word 0
+    torch.testing.assert_close(out.pooler_output, pool_sentence(tokens, mask.bool(), "max"))
+    assert tower.project(out.pooler_output).shape == (2, 3) and tower.project(out.pooler_output).abs().max() <= 1
+    with pytest.raises(ValueError, match="reads `features`"):
+        tower(input_ids=torch.ones(2, 4, dtype=torch.long))
+    with pytest.raises(ValueError, match="not both or neither"):
+        PrivateEncoder()
+
+    encoder = BCNN(vocab_size=10, embedding_size=4, kernel_sizes=[1], num_filters=2)
+    copy = PrivateEncoder(encoder=encoder)
+    assert (copy.private_encoder_type, copy.hidden_size, copy.fc) == ("copy", 2, None)
+    ids = torch.tensor([[1, 2, 3, 0]])
+    torch.testing.assert_close(copy(input_ids=ids).pooler_output, encoder(input_ids=ids).pooler_output)
+    assert copy.project(copy(input_ids=ids).pooler_output) is not None
+
+
+def test_bcnn_takes_the_old_embedding_dim_keyword():
+    assert BCNN(vocab_size=10, embedding_dim=3).embeddings.embedding_dim == 3
+    assert BCNN(vocab_size=10, embedding_size=5).embeddings.embedding_dim == 5

@@ -23,6 +23,7 @@ from hf_transfer.data.episodes import (
     split_classes,
 )
 
+
 CLINC150 = Path(__file__).resolve().parents[2] / "shared" / "data" / "clinc150" / "data_full.json"
 
 NAMES = ["alarm", "balance", "cancel", "define", "email", "flight", "tiny"]

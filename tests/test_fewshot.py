@@ -31,6 +31,7 @@ from hf_transfer.models.fewshot import (
 )
 from hf_transfer.training.episodic import EpisodeTextCollator, EpisodicTrainer, evaluate_episodes
 
+
 pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,7 +67,7 @@ def tokenizer(data):
 
 
 def _bcnn_kwargs(tokenizer):
-    return dict(encoder_type="bcnn", vocab_size=len(tokenizer), embedding_dim=16, kernel_sizes=[1, 2], num_filters=8)
+    return dict(encoder_type="bcnn", vocab_size=len(tokenizer), embedding_size=16, kernel_sizes=[1, 2], num_filters=8)
 
 
 METHODS = [
@@ -109,7 +110,7 @@ def test_logits_shape_and_loss_decreases(cls, config_cls, kwargs, data, tokenize
     batches = _episode_batches(data, tokenizer)
     out = _forward(model, batches[0])
     assert out.logits.shape == (12, 4)
-    assert out.query_embeddings.shape == (12, model.config.embedding_size)
+    assert out.query_embeddings.shape == (12, model.config.sentence_embedding_size)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
 
     def mean_loss():
@@ -141,21 +142,21 @@ def test_tiny_bert_backbone_forward(tiny_bert_config):
 
 
 def test_prototypical_logits_match_reference():
-    model = PrototypicalNetwork(PrototypicalNetworkConfig(vocab_size=10, embedding_dim=4, kernel_sizes=[1], num_filters=3))
+    model = PrototypicalNetwork(PrototypicalNetworkConfig(vocab_size=10, embedding_size=4, kernel_sizes=[1], num_filters=3))
     s, q = torch.randn(6, 3), torch.randn(4, 3)
     labels = torch.tensor([0, 1, 2, 0, 1, 2])
     protos = torch.stack([s[labels == c].mean(0) for c in range(3)])
     expected = -((q[:, None] - protos[None]) ** 2).sum(-1)
     torch.testing.assert_close(model.compute_logits(s, labels, q, 3), expected, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(class_means(s, labels, 3), protos)
-    cosine = PrototypicalNetwork(PrototypicalNetworkConfig(vocab_size=10, embedding_dim=4, kernel_sizes=[1], num_filters=3, distance="cosine", scale=5.0, learn_scale=False))
+    cosine = PrototypicalNetwork(PrototypicalNetworkConfig(vocab_size=10, embedding_size=4, kernel_sizes=[1], num_filters=3, distance="cosine", scale=5.0, learn_scale=False))
     expected = 5.0 * torch.nn.functional.cosine_similarity(q[:, None], protos[None], dim=-1)
     torch.testing.assert_close(cosine.compute_logits(s, labels, q, 3), expected, rtol=1e-5, atol=1e-5)
     assert not cosine.log_scale.requires_grad
 
 
 def test_matching_is_attention_over_support_labels():
-    model = MatchingNetwork(MatchingNetworkConfig(vocab_size=10, embedding_dim=4, kernel_sizes=[1], num_filters=3, scale=1.0))
+    model = MatchingNetwork(MatchingNetworkConfig(vocab_size=10, embedding_size=4, kernel_sizes=[1], num_filters=3, scale=1.0))
     s, q = torch.randn(5, 3), torch.randn(2, 3)
     labels = torch.tensor([0, 1, 1, 2, 0])
     cos = torch.nn.functional.cosine_similarity(q[:, None], s[None], dim=-1)
@@ -167,8 +168,8 @@ def test_matching_is_attention_over_support_labels():
 
 
 def test_matching_fce_changes_embeddings_and_has_lstms():
-    plain = MatchingNetwork(MatchingNetworkConfig(vocab_size=10, embedding_dim=4, kernel_sizes=[1], num_filters=3))
-    fce = MatchingNetwork(MatchingNetworkConfig(vocab_size=10, embedding_dim=4, kernel_sizes=[1], num_filters=3, full_context_embeddings=True))
+    plain = MatchingNetwork(MatchingNetworkConfig(vocab_size=10, embedding_size=4, kernel_sizes=[1], num_filters=3))
+    fce = MatchingNetwork(MatchingNetworkConfig(vocab_size=10, embedding_size=4, kernel_sizes=[1], num_filters=3, full_context_embeddings=True))
     assert plain.support_lstm is None and isinstance(fce.support_lstm, torch.nn.LSTM) and fce.support_lstm.bidirectional
     s, q, labels = torch.randn(4, 3), torch.randn(2, 3), torch.tensor([0, 0, 1, 1])
     # FCE's support embedding depends on the rest of the support set (the paper's point)
@@ -193,7 +194,7 @@ def test_relation_scores_mse_and_ce(data, tokenizer):
 
 
 def test_relation_aggregation_sum_vs_mean():
-    kw = dict(vocab_size=10, embedding_dim=4, kernel_sizes=[1], num_filters=3)
+    kw = dict(vocab_size=10, embedding_size=4, kernel_sizes=[1], num_filters=3)
     s, labels = torch.randn(6, 3), torch.tensor([0, 0, 0, 1, 1, 1])
     summed = RelationNetwork(RelationNetworkConfig(**kw)).class_embeddings(s, labels, 2)
     mean = RelationNetwork(RelationNetworkConfig(class_aggregation="mean", **kw)).class_embeddings(s, labels, 2)
@@ -266,7 +267,7 @@ def test_prototypes_are_class_means(data, tokenizer):
     texts, labels = list(data["text"][:24]), [NAMES[i] for i in data["label"][:24]]
     model.fit_support(texts, labels, tokenizer=tokenizer)
     embeddings = model.embed_texts(texts, tokenizer)
-    assert model.prototypes.shape == (2, model.config.embedding_size)
+    assert model.prototypes.shape == (2, model.config.sentence_embedding_size)
     torch.testing.assert_close(model.prototypes[0], embeddings[:12].mean(0))
 
 
@@ -364,7 +365,7 @@ def test_evaluate_episodes_ci_formula_and_embedding_path(data, tokenizer):
     fast = evaluate_episodes(model, sampler, embeddings=(embeddings, None))
     assert fast["accuracies"] == result["accuracies"]
     # baselines: refitted on each episode's texts
-    table = {t: e for t, e in zip(data["text"], embeddings.numpy())}
+    table = dict(zip(data["text"], embeddings.numpy()))
     clf = FrozenEmbeddingClassifier(method="prototype", normalize=False, embed_fn=lambda texts: np.stack([table[t] for t in texts]))
     assert evaluate_episodes(clf, sampler)["accuracies"] == result["accuracies"]
 
@@ -396,7 +397,7 @@ def test_episodic_trainer_selects_best_checkpoint(data, tokenizer, tmp_path):
 
 def test_auto_classes_registered():
     for config_cls, model_cls in [(PrototypicalNetworkConfig, PrototypicalNetwork), (MatchingNetworkConfig, MatchingNetwork), (RelationNetworkConfig, RelationNetwork)]:
-        config = AutoConfig.for_model(config_cls.model_type, vocab_size=20, embedding_dim=4, kernel_sizes=[1], num_filters=2)
+        config = AutoConfig.for_model(config_cls.model_type, vocab_size=20, embedding_size=4, kernel_sizes=[1], num_filters=2)
         assert isinstance(config, config_cls)
         model = AutoModel.from_config(config)
         assert type(model) is model_cls and isinstance(model, FewShotPreTrainedModel)

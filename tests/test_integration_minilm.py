@@ -4,7 +4,14 @@ import pytest
 import torch
 from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
-from hf_transfer import TransferConfig, TransferForSequenceClassification, TransferModel, freeze_lower_layers, reuse_layers
+from hf_transfer import (
+    TransferConfig,
+    TransferForSequenceClassification,
+    TransferModel,
+    freeze_lower_layers,
+    reuse_layers,
+)
+
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +43,7 @@ def test_lowest_three_layers_into_a_fresh_six_layer_model(minilm):
     report = reuse_layers(model, backbone, include=r"^(embeddings|encoder\.layer\.[0-2])\.")
     src = backbone.state_dict()
     assert len(report.loaded) == 5 + 3 * 16 and not report.shape_mismatch
-    loaded = dict((t, s) for s, t in report.loaded)
+    loaded = {t: s for s, t in report.loaded}
     for name, param in model.named_parameters():
         if name in loaded:
             assert torch.equal(param, src[loaded[name]])

@@ -17,6 +17,7 @@ from hf_transfer.metrics import (
     slot_precision_recall_f1,
 )
 
+
 ID2TAG = {0: "O", 1: "B-city", 2: "I-city", 3: "B-date"}
 ID2INTENT = {0: "flight", 1: "fare"}
 
@@ -129,3 +130,23 @@ def test_make_joint_compute_metrics():
     pred = EvalPrediction(predictions=(np.eye(2)[[0, 0]], slot_logits), label_ids=(np.array([0, 1]), slot_labels))
     out = fn(pred)
     assert out["intent_accuracy"] == 50.0 and out["slot_f1"] == pytest.approx(80.0)
+
+
+def test_make_joint_compute_metrics_aligns_decoded_paths_to_the_outside_id():
+    # Decoded paths ([n, words], -100 padded, narrower than the labels): a labelled word with no
+    # prediction counts as "O", whose id is 2 here, not 0.
+    import hf_transfer.tagging as tagging
+    from hf_transfer import metrics
+
+    assert metrics.IGNORE_INDEX is tagging.IGNORE_INDEX == -100
+    assert metrics.outside_tag_id is tagging.outside_tag_id
+    id2tag = {0: "B-city", 1: "I-city", 2: "O"}
+    labels = np.array([[0, 1, 2], [0, 2, -100]])
+    paths = np.array([[0, 1], [0, -100]])
+    aligned = metrics.align_tag_paths(paths, labels, metrics.outside_tag_id(id2tag))
+    assert aligned.tolist() == [[0, 1, 2], [0, 2, -100]]
+    out = make_joint_compute_metrics(None, id2tag)(EvalPrediction(predictions=paths, label_ids=labels))
+    assert out["slot_f1"] == 100.0 and out["frame_accuracy"] == 100.0
+    # With O wrongly taken as id 0 the missing words would become B-city: not a perfect score.
+    wrong = metrics.align_tag_paths(paths, labels, 0)
+    assert metrics.compute_joint_metrics(None, None, wrong, labels, id2tag=id2tag)["slot_f1"] < 100.0

@@ -20,6 +20,7 @@ from hf_transfer.models.multilingual import (
     ablation_config_kwargs,
 )
 
+
 pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,7 +31,7 @@ def tiny_config(**kwargs):
     defaults = dict(
         languages=["ru", "es", "de"],
         vocab_size=VOCAB,
-        embedding_dim=8,
+        embedding_size=8,
         kernel_sizes=[1, 2],
         num_filters=6,
         feature_size=5,
@@ -147,6 +148,11 @@ def test_ablation_config_errors():
 # ---------------------------------------------------------------------------------------------
 
 
+def branch_features(branch, attention_mask, embeds):
+    """A private tower's sentence features after its fully connected layer."""
+    return branch.project(branch(attention_mask=attention_mask, features=embeds).pooler_output)
+
+
 def test_per_language_private_encoders_route_each_example():
     model = AdversarialSharedPrivateForSequenceClassification(tiny_config(private_encoders="per_language")).eval()
     assert len(model.private) == 3
@@ -155,15 +161,15 @@ def test_per_language_private_encoders_route_each_example():
     embeds = model.get_input_embeddings()(b["input_ids"])
     for i in range(b["input_ids"].shape[0]):
         lang = int(b["language_ids"][i])
-        own = model.private[lang](b["input_ids"][i : i + 1], b["attention_mask"][i : i + 1], None, embeds[i : i + 1])
+        own = branch_features(model.private[lang], b["attention_mask"][i : i + 1], embeds[i : i + 1])
         torch.testing.assert_close(out.private_features[i : i + 1], own)
-        other = model.private[(lang + 1) % 3](b["input_ids"][i : i + 1], b["attention_mask"][i : i + 1], None, embeds[i : i + 1])
+        other = branch_features(model.private[(lang + 1) % 3], b["attention_mask"][i : i + 1], embeds[i : i + 1])
         assert not torch.allclose(own, other)
     # held-out language (-100): mean of all private encoders, ignored by the discriminator loss
     ids = b["language_ids"].clone()
     ids[1] = -100
     out2 = model(**{**b, "language_ids": ids})
-    mean = torch.stack([model.private[k](b["input_ids"][1:2], b["attention_mask"][1:2], None, embeds[1:2]) for k in range(3)]).mean(0)
+    mean = torch.stack([branch_features(model.private[k], b["attention_mask"][1:2], embeds[1:2]) for k in range(3)]).mean(0)
     torch.testing.assert_close(out2.private_features[1:2], mean)
     keep = ids != -100
     torch.testing.assert_close(out2.adversarial_loss, nn.functional.cross_entropy(out2.language_logits[keep], ids[keep]))
@@ -276,7 +282,7 @@ def train_toy(second_lambda):
     language), then 200 steps with `second_lambda`. Returns (discriminator, task) test accuracy."""
     torch.manual_seed(0)
     config = tiny_config(
-        languages=["a", "b"], num_labels=2, embedding_dim=16, kernel_sizes=[1], num_filters=16, feature_size=16,
+        languages=["a", "b"], num_labels=2, embedding_size=16, kernel_sizes=[1], num_filters=16, feature_size=16,
         discriminator_hidden_size=16, adversarial_weight=1.0, use_private=False, use_difference=False, feature_activation="tanh",
         initializer_range=0.2,  # with the default 0.02 the tiny discriminator often never leaves its constant start
     )
@@ -484,7 +490,7 @@ def test_unlabeled_examples_train_the_adversary_not_the_task_head():
 def test_example_unlabeled_languages(tmp_path, shared_data):
     out_dir = tmp_path / "unlabeled"
     cmd = [sys.executable, str(REPO / "examples" / "run_multilingual.py"), "--smoke", "--dataset", "xsid", "--unlabeled_languages", "ja,zh",
-           "--test_languages", "en,de,ja,zh,ar", "--threads", "1", "--output_dir", str(out_dir), "--report_to", "none", "--projection", "none"]  # fmt: skip
+           "--test_languages", "en,de,ja,zh,ar", "--torch_threads", "1", "--output_dir", str(out_dir), "--report_to", "none", "--projection", "none"]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=REPO)
     assert proc.returncode == 0, proc.stderr[-3000:]
     config = json.loads((out_dir / "config.json").read_text())
@@ -506,7 +512,7 @@ def test_example_unlabeled_languages(tmp_path, shared_data):
 @pytest.mark.slow
 def test_example_smoke(tmp_path, shared_data):
     out_dir = tmp_path / "run"
-    cmd = [sys.executable, str(REPO / "examples" / "run_multilingual.py"), "--smoke", "--threads", "1", "--output_dir", str(out_dir), "--report_to", "none",
+    cmd = [sys.executable, str(REPO / "examples" / "run_multilingual.py"), "--smoke", "--torch_threads", "1", "--output_dir", str(out_dir), "--report_to", "none",
            "--private_dropout", "0.3", "--heldout_private_features", "zeros"]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=REPO)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -525,8 +531,8 @@ def test_example_slot_filling_task(tmp_path, shared_data):
     import hf_transfer  # noqa: F401  (registers the Auto classes)
 
     out_dir = tmp_path / "slots"
-    cmd = [sys.executable, str(REPO / "examples" / "run_multilingual.py"), "--smoke", "--dataset", "xsid", "--task", "slots", "--encoder", "bcnn",
-           "--test_languages", "en,de,ja", "--threads", "1", "--output_dir", str(out_dir), "--report_to", "none", "--projection", "none"]  # fmt: skip
+    cmd = [sys.executable, str(REPO / "examples" / "run_multilingual.py"), "--smoke", "--dataset", "xsid", "--task", "slots", "--encoder_type", "bcnn",
+           "--test_languages", "en,de,ja", "--torch_threads", "1", "--output_dir", str(out_dir), "--report_to", "none", "--projection", "none"]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=REPO)
     assert proc.returncode == 0, proc.stderr[-3000:]
     metrics = json.loads((out_dir / "test_results.json").read_text())

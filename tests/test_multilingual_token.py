@@ -14,6 +14,7 @@ from hf_transfer.models.multilingual import (
     AdversarialSharedPrivateForTokenClassification,
 )
 
+
 pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
 VOCAB = 40
@@ -22,7 +23,7 @@ TAGS = ["O", "B-city", "I-city", "B-date"]
 
 def tiny_config(**kwargs):
     defaults = dict(
-        languages=["en", "de"], vocab_size=VOCAB, embedding_dim=8, kernel_sizes=[1, 3], num_filters=6, feature_size=6,
+        languages=["en", "de"], vocab_size=VOCAB, embedding_size=8, kernel_sizes=[1, 3], num_filters=6, feature_size=6,
         discriminator_hidden_size=7, id2label=dict(enumerate(TAGS)), label2id={t: i for i, t in enumerate(TAGS)},
         classifier_dropout=0.0, discriminator_dropout=0.0,
     )
@@ -100,8 +101,9 @@ def test_per_language_private_encoders_route_words():
     embeds = model.get_input_embeddings()(b["input_ids"])
     for row in range(4):
         branch = model.private[int(b["language_ids"][row])]
-        alone = branch(b["input_ids"][row : row + 1], b["attention_mask"][row : row + 1], None, embeds[row : row + 1],
-                       torch.arange(6).unsqueeze(0).masked_fill(~b["attention_mask"][row : row + 1].bool(), -1), 6, True)
+        mask = b["attention_mask"][row : row + 1]
+        word_ids = torch.arange(6).unsqueeze(0).masked_fill(~mask.bool(), -1)
+        alone = branch.project(branch(attention_mask=mask, word_ids=word_ids, num_words=6, features=embeds[row : row + 1]).last_hidden_state)
         torch.testing.assert_close(out.private_features[row], alone[0])
 
 
@@ -128,7 +130,7 @@ def test_learns_a_toy_tagging_problem_without_crf_and_with():
     data = dict(input_ids=ids, attention_mask=torch.ones_like(ids), language_ids=torch.arange(64) % 2, labels=labels)
     for use_crf in (False, True):
         torch.manual_seed(0)
-        config = tiny_config(use_crf=use_crf, crf_constraints=None, embedding_dim=16, num_filters=16, feature_size=16, initializer_range=0.2, embedding_dropout=0.0)
+        config = tiny_config(use_crf=use_crf, crf_constraints=None, embedding_size=16, num_filters=16, feature_size=16, initializer_range=0.2, embedding_dropout=0.0)
         model = AdversarialSharedPrivateForTokenClassification(config).train()
         opt = torch.optim.Adam(model.parameters(), lr=1e-2)
         first = None

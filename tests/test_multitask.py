@@ -28,6 +28,7 @@ from hf_transfer.models.multitask import (
     tags_to_spans,
 )
 
+
 pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,7 +40,7 @@ INTENT_IDS = [0, 1, 2]
 
 VARIANTS = {
     "shared_private_full": dict(),
-    "shared_private_towers": dict(private_encoder="bcnn_tower"),
+    "shared_private_towers": dict(private_encoder_type="tower"),
     "shared_only": dict(use_private=False),
     "intent_only": dict(use_private=False, slot_loss_weight=0.0),
     "slots_only": dict(use_private=False, intent_loss_weight=0.0),
@@ -63,7 +64,7 @@ def tiny_bert():
 
 
 def make_config(encoder="bcnn", vocab_size=40, **overrides):
-    kwargs = dict(id2tag=TAGS, id2label=INTENTS, embedding_dim=16, num_filters=8, kernel_sizes=[1, 2, 3], head_hidden_size=24, head_dropout=0.0, vocab_size=vocab_size)
+    kwargs = dict(id2tag=TAGS, id2label=INTENTS, embedding_size=16, num_filters=8, kernel_sizes=[1, 2, 3], classifier_hidden_size=24, classifier_dropout=0.0, vocab_size=vocab_size)
     if encoder == "bert":
         kwargs.update(encoder_type="backbone", backbone_config=tiny_bert())
     kwargs.update(overrides)
@@ -78,19 +79,19 @@ def test_config_validation_and_round_trip(tmp_path):
         SharedPrivateConfig(intent_loss_weight=-1)
     with pytest.raises(ValueError, match="both 0"):
         SharedPrivateConfig(intent_loss_weight=0, slot_loss_weight=0)
-    with pytest.raises(ValueError, match="private_encoder must be one of"):
-        SharedPrivateConfig(private_encoder="lstm")
+    with pytest.raises(ValueError, match="private_encoder_type must be one of"):
+        SharedPrivateConfig(private_encoder_type="lstm")
     with pytest.raises(ValueError, match="crf_constraints"):
         SharedPrivateConfig(crf_constraints="bilou2")
     with pytest.raises(ValueError, match="id2tag keys must be 0..1"):
         SharedPrivateConfig(id2tag={0: "O", 2: "B-x"})
-    config = make_config("bert", private_encoder="bcnn_tower", use_crf=False, max_words=30)
-    assert (config.intent_loss_weight, config.slot_loss_weight, config.head_dropout) == (0.75, 0.25, 0.0)
+    config = make_config("bert", private_encoder_type="tower", use_crf=False, max_words=30)
+    assert (config.intent_loss_weight, config.slot_loss_weight, config.classifier_dropout) == (0.75, 0.25, 0.0)
     assert config.sentence_pooling == "max" and config.num_tags == 5 and config.tag2id["I-date"] == 4
     config.save_pretrained(tmp_path)
     loaded = SharedPrivateConfig.from_pretrained(tmp_path)
     assert loaded.id2tag == dict(enumerate(TAGS)) and loaded.id2label == INTENTS
-    assert (loaded.private_encoder, loaded.use_crf, loaded.max_words) == ("bcnn_tower", False, 30)
+    assert (loaded.private_encoder_type, loaded.use_crf, loaded.max_words) == ("tower", False, 30)
     assert loaded.backbone_config.hidden_size == 32
     assert SharedPrivateConfig(id2tag=["O", "S-x", "E-x"]).resolved_crf_scheme() == "BIOES"
     assert SharedPrivateConfig(id2tag=TAGS).resolved_crf_scheme() == "BIO"
@@ -108,7 +109,7 @@ def test_forward_backward_every_variant(encoder, variant, use_crf, batch, tokeni
     model = SharedPrivateForIntentAndSlotFilling(config)
     n_encoders = sum(m is not None for m in (model.intent_encoder, model.slot_encoder))
     assert n_encoders == {"shared_private_full": 2, "shared_private_towers": 2}.get(variant, 0)
-    if encoder == "bert":  # three transformer copies only for "full"
+    if encoder == "bert":  # three transformer copies only for "copy"
         assert len(model.backbone_encoders()) == (3 if variant == "shared_private_full" else 1)
     out = model(**batch)
     assert torch.isfinite(out.loss)
@@ -122,7 +123,7 @@ def test_forward_backward_every_variant(encoder, variant, use_crf, batch, tokeni
         assert out.intent_logits.shape == (3, len(INTENTS))
     else:
         assert out.intent_logits is None and model.intent_head is None and out.intent_loss is None
-    assert out.slot_paths is None  # training mode: no decoding unless asked
+    assert out.tag_paths is None  # training mode: no decoding unless asked
     out.loss.backward()
     without_grad = [n for n, p in model.named_parameters() if p.grad is None]
     # every parameter built takes part in the loss (position/token-type tables may be partly unused)
@@ -131,7 +132,7 @@ def test_forward_backward_every_variant(encoder, variant, use_crf, batch, tokeni
     with torch.no_grad():
         evaluated = model(**batch)
     if config.predicts_slots:
-        paths = evaluated.slot_paths
+        paths = evaluated.tag_paths
         assert paths.shape == (3, words)
         assert torch.equal(paths == -100, batch["slot_labels"] == -100)
 
@@ -228,7 +229,7 @@ def test_emissions_are_word_level_first_piece(minilm_path):
 
 @pytest.mark.parametrize("encoder", ["bcnn", "bert"])
 def test_save_load_round_trip_is_exact(encoder, batch, tokenizer, tmp_path):
-    model = SharedPrivateForIntentAndSlotFilling(make_config(encoder, vocab_size=len(tokenizer), private_encoder="bcnn_tower" if encoder == "bert" else "full"))
+    model = SharedPrivateForIntentAndSlotFilling(make_config(encoder, vocab_size=len(tokenizer), private_encoder_type="tower" if encoder == "bert" else "copy"))
     with torch.no_grad():  # make the CRF transitions matter
         model.crf.transitions.normal_(0, 2.0)
     model.eval()
@@ -239,9 +240,9 @@ def test_save_load_round_trip_is_exact(encoder, batch, tokenizer, tmp_path):
     with torch.no_grad():
         a, b = model(**batch), reloaded(**batch)
     assert torch.equal(a.intent_logits, b.intent_logits) and torch.equal(a.slot_logits, b.slot_logits)
-    assert torch.equal(a.slot_paths, b.slot_paths) and torch.equal(a.loss, b.loss)
+    assert torch.equal(a.tag_paths, b.tag_paths) and torch.equal(a.loss, b.loss)
     # BIO constraints are rebuilt from id2tag: never I-x after O or at the start
-    paths = reloaded.decode_slots(torch.randn(64, 9, len(TAGS)) * 5, torch.ones(64, 9, dtype=torch.bool))
+    paths = reloaded.decode_tags(torch.randn(64, 9, len(TAGS)) * 5, torch.ones(64, 9, dtype=torch.bool))
     for row in paths.tolist():
         for prev, cur in zip([0] + row, row):
             if TAGS[cur].startswith("I-"):
@@ -253,7 +254,7 @@ def test_from_backbone_copies_weights_into_every_copy(tmp_path):
 
     bert = BertModel(tiny_bert(), add_pooling_layer=False)
     bert.save_pretrained(tmp_path)
-    model = SharedPrivateForIntentAndSlotFilling.from_backbone(str(tmp_path), id2tag=TAGS, id2label=INTENTS, head_hidden_size=8)
+    model = SharedPrivateForIntentAndSlotFilling.from_backbone(str(tmp_path), id2tag=TAGS, id2label=INTENTS, classifier_hidden_size=8)
     encoders = model.backbone_encoders()
     assert len(encoders) == 3
     ref = bert.state_dict()
@@ -321,7 +322,7 @@ def test_trainer_trains_and_reports_metrics(with_intent, tokenizer, tmp_path):
     ref = compute_joint_metrics(
         out.intent_logits.argmax(-1).numpy() if with_intent else None,
         inputs["intent_labels"].numpy() if with_intent else None,
-        out.slot_paths.numpy(),
+        out.tag_paths.numpy(),
         inputs["slot_labels"].numpy(),
         INTENTS,
         dict(enumerate(TAGS)),
@@ -415,9 +416,9 @@ def test_example_script_end_to_end(shared_data, tmp_path):
     out = tmp_path / "run"
     cmd = [
         sys.executable, str(REPO / "examples" / "run_multitask.py"),
-        "--dataset", "snips", "--encoder", "bcnn", "--max_train_samples", "32", "--max_eval_samples", "40",
-        "--num_train_epochs", "1", "--per_device_train_batch_size", "16", "--embedding_dim", "32", "--num_filters", "16",
-        "--head_hidden_size", "64", "--output_dir", str(out), "--torch_threads", "1", "--disable_tqdm", "true",
+        "--dataset", "snips", "--encoder_type", "bcnn", "--max_train_samples", "32", "--max_eval_samples", "40",
+        "--num_train_epochs", "1", "--per_device_train_batch_size", "16", "--embedding_size", "32", "--num_filters", "16",
+        "--classifier_hidden_size", "64", "--output_dir", str(out), "--torch_threads", "1", "--disable_tqdm", "true",
     ]  # fmt: skip
     env = dict(os.environ, OMP_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false")
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=REPO, env=env)
@@ -443,18 +444,16 @@ def test_empty_utterance_in_a_batch(tokenizer):
     out.loss.backward()
     model.eval()
     with torch.no_grad():
-        paths = model(**batch).slot_paths
+        paths = model(**batch).tag_paths
     assert paths[0].tolist() == [-100, -100, -100] and (paths[1] >= 0).all()
 
 
-def _example_module():
-    import importlib.util
+def _train(argv):
+    """`hf-transfer train multitask ARGV`, in process."""
+    from hf_transfer.cli import parse_train_args
+    from hf_transfer.training import train_multitask
 
-    spec = importlib.util.spec_from_file_location("run_multitask", REPO / "examples" / "run_multitask.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their string annotations there
-    spec.loader.exec_module(module)
-    return module
+    return train_multitask(*parse_train_args("multitask", argv))
 
 
 @pytest.fixture
@@ -470,22 +469,21 @@ def jointbert_folder(tmp_path):
 
 
 def test_example_main_in_process_and_split_errors(jointbert_folder, tmp_path):
-    example = _example_module()
-    common = ["--dataset", str(jointbert_folder), "--encoder", "bcnn", "--embedding_dim", "8", "--num_filters", "4", "--head_hidden_size", "8", "--report_to", "none", "--disable_tqdm", "true"]
+    common = ["--dataset", str(jointbert_folder), "--encoder_type", "bcnn", "--embedding_size", "8", "--num_filters", "4", "--classifier_hidden_size", "8", "--report_to", "none", "--disable_tqdm", "true"]
     with pytest.raises(ValueError, match=r"--test_split 'nope' is not in the data set; available splits: \['train', 'validation', 'test'\]"):
-        example.main(common + ["--test_split", "nope", "--output_dir", str(tmp_path / "x")])
-    results = example.main(common + ["--max_steps", "2", "--output_dir", str(tmp_path / "run"), "--no_crf", "--private_encoder", "bcnn_tower"])
+        _train(common + ["--test_split", "nope", "--output_dir", str(tmp_path / "x")])
+    results = _train(common + ["--max_steps", "2", "--output_dir", str(tmp_path / "run"), "--no_use_crf", "--private_encoder_type", "tower"])
     assert {"eval_intent_accuracy", "test_slot_f1", "test_frame_accuracy"} <= set(results)
     model = SharedPrivateForIntentAndSlotFilling.from_pretrained(tmp_path / "run")
-    assert model.config.use_crf is False and model.config.private_encoder == "bcnn_tower"
+    assert model.config.use_crf is False and model.config.private_encoder_type == "tower"
+    assert model.config.private_encoder == "bcnn_tower"  # the old name reads the old value
     assert set(model.config.id2tag.values()) == set(TAGS) - {"I-date"}  # train's tags (no label files here)
 
 
 def test_example_head_learning_rate_over_a_backbone(jointbert_folder, tmp_path, minilm_path):
-    example = _example_module()
-    argv = ["--dataset", str(jointbert_folder), "--encoder", str(minilm_path), "--private_encoder", "bcnn_tower", "--num_filters", "4",
-            "--head_hidden_size", "8", "--max_steps", "1", "--learning_rate", "1e-5", "--head_learning_rate", "1e-3",
+    argv = ["--dataset", str(jointbert_folder), "--encoder_type", "backbone", "--model_name_or_path", str(minilm_path), "--private_encoder_type", "tower",
+            "--num_filters", "4", "--classifier_hidden_size", "8", "--max_steps", "1", "--learning_rate", "1e-5", "--head_learning_rate", "1e-3",
             "--report_to", "none", "--disable_tqdm", "true", "--output_dir", str(tmp_path / "run")]  # fmt: skip
-    example.main(argv)
+    _train(argv)
     card = (tmp_path / "run" / "README.md").read_text()
     assert "1e-05 (backbone), 0.001 (layers trained from scratch)" in card

@@ -22,6 +22,7 @@ from hf_transfer.data.readers import (
 )
 from hf_transfer.data.schema import DataWarning, canonical_split, validate_bio
 
+
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data not available")
 
@@ -525,3 +526,24 @@ def test_align_label_sets_on_built_dataset_dict():
         warnings.simplefilter("error", DataWarning)
         again = align_label_sets(out)
     assert decoded(again["test"], "label") == decoded(out["test"], "label")
+
+
+# ---------------------------------------------------------------------------------- module layout
+
+
+def test_readers_module_reexports_the_format_modules():
+    """`hf_transfer.data.readers` is a compatibility module over `hf_transfer.data.formats`: the same
+    function objects, and each shared helper defined once (in `formats.common`)."""
+    import hf_transfer.data as data
+    from hf_transfer.data import formats, readers
+    from hf_transfer.data.formats import common, conll, jointbert, massive, seed_ner
+
+    for name in readers.__all__:
+        assert getattr(readers, name) is getattr(formats, name, None) or name == "validate_bio", name
+        assert getattr(data, name) is getattr(readers, name), name
+    assert readers.load_jointbert.__module__ == "hf_transfer.data.formats.jointbert"
+    assert readers.load_hub_dataset.__module__ == "hf_transfer.data.formats.hub"
+    assert readers.align_label_sets.__module__ == "hf_transfer.data.formats.common"
+    for module in (conll, jointbert, massive, seed_ner):
+        assert module._read_lines is common._read_lines and module._align is common._align
+    assert conll._input_files is massive._input_files is common._input_files

@@ -1,7 +1,16 @@
 import pytest
 import torch
 from torch import nn
-from transformers import BertConfig, BertModel, DistilBertConfig, DistilBertModel, GPT2Config, GPT2Model, RobertaConfig, RobertaModel
+from transformers import (
+    BertConfig,
+    BertModel,
+    DistilBertConfig,
+    DistilBertModel,
+    GPT2Config,
+    GPT2Model,
+    RobertaConfig,
+    RobertaModel,
+)
 
 from hf_transfer import (
     TransferConfig,
@@ -254,8 +263,8 @@ def test_head_lr_optimizer_builds_adamw_with_both_rates(tiny_bert_config):
     from hf_transfer.reuse import head_lr_optimizer
 
     model = SharedPrivateForIntentAndSlotFilling.from_backbone(
-        AutoModel.from_config(tiny_bert_config), private_encoder="bcnn_tower", num_filters=4, kernel_sizes=[1],
-        id2label={0: "a", 1: "b"}, id2tag=["O", "B-x", "I-x"], head_hidden_size=8,
+        AutoModel.from_config(tiny_bert_config), private_encoder_type="tower", num_filters=4, kernel_sizes=[1],
+        id2label={0: "a", 1: "b"}, id2tag=["O", "B-x", "I-x"], classifier_hidden_size=8,
     )
     assert head_lr_optimizer(model, 5e-5, None) is None
     assert head_lr_optimizer(model, 5e-5, 5e-5) is None

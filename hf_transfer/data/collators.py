@@ -15,6 +15,7 @@ import torch
 from .schema import DataWarning
 from .tokenization import tokenize_words
 
+
 IGNORE_INDEX = -100
 
 __all__ = ["DataCollatorForWordLevel", "require_columns"]
@@ -165,7 +166,7 @@ class DataCollatorForWordLevel:
         features = [dict(f) for f in features]
         words = self._words(features)
         enc, kept, truncated = self.encode([list(w) for w in words])
-        batch = {k: v for k, v in enc.items()}
+        batch = dict(enc.items())
         self._note_truncation(sum(truncated))
         has_tags = [self.tags_column in f and f[self.tags_column] is not None for f in features]
         if any(has_tags):

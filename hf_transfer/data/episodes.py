@@ -37,6 +37,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+
 __all__ = [
     "Episode",
     "EpisodeCollator",

@@ -12,6 +12,7 @@ import re
 import tempfile
 from pathlib import Path
 
+
 TEMPLATES = {
     "book_flight": [
         "book a flight from [from_city : {city}] to [to_city : {city2}]",

@@ -26,7 +26,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from datasets import ClassLabel, Features, Sequence as HFSequence, Value
+from datasets import ClassLabel, Features, Value
+from datasets import Sequence as HFSequence
+
+# Tag-string helpers live in `hf_transfer.tagging`; re-exported here, where readers import them.
+from ..tagging import SCHEME_PREFIXES, sort_tags, tag_sort_key, validate_bio  # noqa: F401
+from ..tagging import location as _where  # noqa: F401
+
 
 UNK = "UNK"
 """Label name that intents (or sentence labels) unseen in the reference split are mapped to.
@@ -53,17 +59,6 @@ SPLIT_ALIASES = {
 }
 """Split names in the wild -> the Hugging Face names (``dev``/``valid``/``val`` -> ``validation``)."""
 
-SCHEME_PREFIXES = {
-    "BIO": frozenset("BI"),
-    "IOB2": frozenset("BI"),
-    "BIOES": frozenset("BIES"),
-    "IOBES": frozenset("BIES"),
-    "BILOU": frozenset("BILU"),
-}
-"""Allowed chunk prefixes per tagging scheme (``O`` is always allowed)."""
-
-_PREFIX_ORDER = {p: i for i, p in enumerate("BILEUS")}
-
 
 class DataWarning(UserWarning):
     """Warnings about the data (skipped rows, labels mapped to UNK), so they can be filtered."""
@@ -75,64 +70,6 @@ def canonical_split(name: str) -> str:
     Slicing syntax (``"train[:10%]"``) is dropped from the name."""
     base = re.split(r"[\[+]", str(name), maxsplit=1)[0].strip()
     return SPLIT_ALIASES.get(base.lower(), base)
-
-
-def _where(file, line) -> str:
-    parts = []
-    if file is not None:
-        parts.append(str(file))
-    if line is not None:
-        parts.append(f"line {line}" if isinstance(line, int) else str(line))
-    return ", ".join(parts) if parts else "<input>"
-
-
-def validate_bio(
-    tags: Sequence[str],
-    file: str | None = None,
-    line: int | str | Sequence[int] | None = None,
-    scheme: str = "BIO",
-) -> None:
-    """Check that every tag is ``O`` or ``<prefix>-<type>`` with a prefix allowed by ``scheme``.
-
-    Args:
-        tags: the tags of one utterance.
-        file: file (or data set) name for the error message.
-        line: line number of the utterance (int), a description such as ``"row 3"`` (str), or
-            one line number per tag (CoNLL files, where every tag has its own line).
-        scheme: ``"BIO"``/``"IOB2"`` (``B-``, ``I-``), ``"BIOES"``/``"IOBES"`` (adds ``E-``,
-            ``S-``) or ``"BILOU"``.
-
-    Raises:
-        ValueError: naming the file, line, position and tag at fault and what was expected.
-    """
-    key = scheme.upper()
-    if key not in SCHEME_PREFIXES:
-        raise ValueError(f"validate_bio: unknown scheme {scheme!r}; expected one of {sorted(SCHEME_PREFIXES)}")
-    allowed = SCHEME_PREFIXES[key]
-    per_tag_lines = line is not None and not isinstance(line, (int, str))
-    for i, tag in enumerate(tags):
-        if tag == "O":
-            continue
-        prefix, sep, typ = tag.partition("-")
-        if sep and prefix in allowed and typ:
-            continue
-        where = _where(file, line[i] if per_tag_lines else line)
-        pos = "" if per_tag_lines else f", token {i + 1}"
-        expected = " or ".join(f"{p}-<type>" for p in sorted(allowed, key=_PREFIX_ORDER.get))
-        raise ValueError(f"{where}{pos}: invalid {key} tag {tag!r}; expected 'O' or {expected}")
-
-
-def tag_sort_key(tag: str):
-    """Sort key that keeps ``O`` first and the tags of one slot type together (B, I, E, S)."""
-    if tag == "O":
-        return (0, "", 0)
-    prefix, _, typ = tag.partition("-")
-    return (1, typ, _PREFIX_ORDER.get(prefix, 99))
-
-
-def sort_tags(tags: Iterable[str]) -> list[str]:
-    """Deterministic slot label order: ``O``, then by slot type, then B/I/E/S."""
-    return sorted(set(tags), key=tag_sort_key)
 
 
 def sort_labels(labels: Iterable[str]) -> list[str]:

@@ -9,6 +9,7 @@ import torch
 from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
+
 PAD_TOKEN, UNK_TOKEN = "[PAD]", "[UNK]"
 
 

@@ -57,7 +57,8 @@ class BCNN(nn.Module):
 
     Args:
         vocab_size: size of the tokenizer's vocabulary (see `build_bcnn_tokenizer`).
-        embedding_dim: width of the token embeddings (300 in the reference design).
+        embedding_size: width of the token embeddings (300 in the reference design; the old
+            keyword `embedding_dim` still works).
         kernel_sizes: convolution widths (1-5 in the reference design).
         num_filters: filters per width (128 in the reference design): 640 features per token.
         dropout: dropout on the embeddings.
@@ -70,7 +71,7 @@ class BCNN(nn.Module):
     def __init__(
         self,
         vocab_size: int,
-        embedding_dim: int = 300,
+        embedding_size: int = 300,
         kernel_sizes: Sequence[int] = (1, 2, 3, 4, 5),
         num_filters: int = 128,
         dropout: float = 0.0,
@@ -78,9 +79,12 @@ class BCNN(nn.Module):
         word_pooling: str = "first",
         sentence_pooling: str = "max",
         embeddings: nn.Embedding | None = None,
+        embedding_dim: int | None = None,
     ):
         super().__init__()
-        self.embeddings = embeddings if embeddings is not None else nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_token_id)
+        if embedding_dim is not None:  # the old name
+            embedding_size = embedding_dim
+        self.embeddings = embeddings if embeddings is not None else nn.Embedding(vocab_size, embedding_size, padding_idx=pad_token_id)
         self.dropout = nn.Dropout(dropout)
         self.tower = BCNNTower(self.embeddings.embedding_dim, kernel_sizes, num_filters)
         self.pad_token_id = pad_token_id

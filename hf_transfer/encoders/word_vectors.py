@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+
 logger = logging.getLogger(__name__)
 
 

@@ -1,9 +1,11 @@
 """Layers written once and shared by every model family."""
 
-from .crf import CONSTRAINT_PENALTY, CRF, TransitionConstraints, allowed_transitions, bio_transition_mask
+from ..tagging import TransitionConstraints, allowed_transitions, bio_transition_mask
+from .crf import CONSTRAINT_PENALTY, CRF
 from .gradient_reversal import GradientReversal, GradientReversalFunction, dann_lambda_schedule, grad_reverse
 from .heads import ClassificationHead, sequence_classification_loss
 from .losses import DifferenceLoss, difference_loss, language_discriminator_accuracy
+
 
 __all__ = [
     "CONSTRAINT_PENALTY",

@@ -13,9 +13,9 @@ changes:
   tags are put back in place; sequences with no valid position have log likelihood 0 and an
   empty path;
 - labels may hold ``-100`` (the Hugging Face "ignore" index): such positions are masked out;
-- optional transition constraints for BIO / BIOES tag sets (`allowed_transitions`), added as
-  a -1e4 penalty in decoding and, on request, in training (as AllenNLP's
-  ``ConditionalRandomField`` does).
+- optional transition constraints for BIO / BIOES tag sets (`allowed_transitions`, built from
+  the tag names in `hf_transfer.tagging` and re-exported here), added as a -1e4 penalty in
+  decoding and, on request, in training (as AllenNLP's ``ConditionalRandomField`` does).
 
 Emissions are per *word*: the models of this library pool sub-word pieces into words before
 the CRF (see `hf_transfer.encoders`), so the CRF only ever sees ``[batch, words, num_tags]``
@@ -28,125 +28,25 @@ al., "Neural Architectures for Named Entity Recognition", NAACL 2016 (BiLSTM-CRF
 from __future__ import annotations
 
 import math
-from typing import Mapping, NamedTuple, Sequence, Union
 
 import torch
 import torch.nn.functional as F
 import torchcrf
 
+# Re-exported: the tag-string side of the CRF (schemes, allowed transitions) lives in `hf_transfer.tagging`.
+from ..tagging import (  # noqa: F401
+    CRF_CONSTRAINTS,
+    IGNORE_INDEX,
+    TransitionConstraints,
+    allowed_transitions,
+    bio_transition_mask,
+    check_crf_constraints,
+    resolve_crf_scheme,
+)
+
+
 CONSTRAINT_PENALTY = -1e4
 """Score added to a disallowed transition: finite, so a path always exists and nothing is NaN."""
-
-IGNORE_INDEX = -100
-"""Label of positions to ignore (padding, sub-word continuations), as in Hugging Face models."""
-
-_SCHEMES = {"BIO": "BIO", "IOB2": "BIO", "BIOES": "BIOES", "IOBES": "BIOES", "BILOU": "BIOES"}
-
-
-class TransitionConstraints(NamedTuple):
-    """Allowed tags at the start, allowed ``from -> to`` transitions and allowed tags at the end.
-
-    ``start``: ``[C]`` bool, ``transitions``: ``[C, C]`` bool (row = previous tag, column =
-    next tag), ``end``: ``[C]`` bool.
-    """
-
-    start: torch.Tensor
-    transitions: torch.Tensor
-    end: torch.Tensor
-
-
-def _labels_list(labels: Union[Sequence[str], Mapping]) -> list[str]:
-    if isinstance(labels, Mapping):
-        try:
-            items = sorted((int(k), v) for k, v in labels.items())
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"`id2label` keys must be integers (or integer strings), got {list(labels)[:5]}") from err
-        ids = [k for k, _ in items]
-        if ids != list(range(len(ids))):
-            raise ValueError(f"`id2label` keys must be 0..{len(ids) - 1} without gaps, got {ids}")
-        return [str(v) for _, v in items]
-    return [str(v) for v in labels]
-
-
-def _split_label(label: str, scheme: str) -> tuple[str, str | None]:
-    """``"B-PER" -> ("B", "PER")``; labels without a prefix (``O``, ``PAD``, ``UNK``) count as ``O``."""
-    if len(label) > 2 and label[1] in "-_" and label[0] in "BIESLU":
-        prefix = {"L": "E", "U": "S"}[label[0]] if scheme == "BILOU" and label[0] in "LU" else label[0]
-        return prefix, label[2:]
-    return "O", None
-
-
-def allowed_transitions(labels: Union[Sequence[str], Mapping], scheme: str = "BIO") -> TransitionConstraints:
-    """The transitions a well-formed BIO or BIOES tag sequence may take.
-
-    BIO (IOB2): ``I-x`` may only follow ``B-x`` or ``I-x`` and cannot start a sequence.
-    BIOES (IOBES, or BILOU with L = E and U = S): after ``B-x`` / ``I-x`` come only ``I-x`` /
-    ``E-x``; after ``O`` / ``E-*`` / ``S-*`` (and at the start) come only ``O`` / ``B-*`` /
-    ``S-*``; a sequence ends on ``O`` / ``E-*`` / ``S-*``. Labels without a prefix (``O``,
-    ``PAD``, ``UNK``) behave like ``O``.
-
-    Args:
-        labels: the tag names in id order, or an ``id2label`` mapping.
-        scheme: ``"BIO"`` (alias ``"IOB2"``), ``"BIOES"`` (alias ``"IOBES"``) or ``"BILOU"``.
-    """
-    key = scheme.upper()
-    if key not in _SCHEMES:
-        raise ValueError(f"`scheme` must be one of {sorted(_SCHEMES)}, got {scheme!r}")
-    names = _labels_list(labels)
-    if not names:
-        raise ValueError("`labels` is empty: expected at least one tag name")
-    family = _SCHEMES[key]
-    parsed = [_split_label(n, key) for n in names]
-    if family == "BIO":
-        for i, (p, _) in enumerate(parsed):
-            if p not in "BIO":
-                raise ValueError(f"label {names[i]!r} (id {i}) has prefix {p!r}, which scheme {scheme!r} does not use")
-    C = len(names)
-    start = torch.ones(C, dtype=torch.bool)
-    end = torch.ones(C, dtype=torch.bool)
-    trans = torch.ones(C, C, dtype=torch.bool)
-    for j, (pj, tj) in enumerate(parsed):
-        if family == "BIO":
-            start[j] = pj != "I"
-            for i, (pi, ti) in enumerate(parsed):
-                trans[i, j] = pj != "I" or (pi in "BI" and ti == tj)
-        else:
-            start[j] = pj in "OBS"
-            end[j] = pj in "OES"
-            for i, (pi, ti) in enumerate(parsed):
-                trans[i, j] = (pj in "IE" and ti == tj) if pi in "BI" else pj in "OBS"
-    return TransitionConstraints(start, trans, end)
-
-
-CRF_CONSTRAINTS = ("auto", "bio", "bioes")
-"""Values of a model config's `crf_constraints` (or `None`: unconstrained)."""
-
-
-def check_crf_constraints(crf_constraints: str | None) -> str | None:
-    """Normalise a config's `crf_constraints`; raises naming the parameter when it is not one of
-    `CRF_CONSTRAINTS` or None."""
-    if crf_constraints is None:
-        return None
-    value = str(crf_constraints).lower()
-    if value not in CRF_CONSTRAINTS:
-        raise ValueError(f"crf_constraints must be one of {CRF_CONSTRAINTS} or None, got {crf_constraints!r}")
-    return value
-
-
-def resolve_crf_scheme(crf_constraints: str | None, tag_names: Union[Sequence[str], Mapping, None]) -> str | None:
-    """The tagging scheme (`"BIO"`, `"BIOES"` or None) a config's `crf_constraints` means for
-    these tags: `"auto"` is BIOES when a tag starts with `E-`/`S-`/`L-`/`U-`, else BIO."""
-    names = _labels_list(tag_names) if tag_names else []
-    if crf_constraints is None or not names:
-        return None
-    if crf_constraints == "auto":
-        return "BIOES" if any(t[:2] in ("E-", "S-", "L-", "U-") for t in names) else "BIO"
-    return crf_constraints.upper()
-
-
-def bio_transition_mask(id2label: Union[Sequence[str], Mapping]) -> TransitionConstraints:
-    """`allowed_transitions` for a BIO tag set given as ``id2label`` (a dict or a list)."""
-    return allowed_transitions(id2label, scheme="BIO")
 
 
 def _as_constraints(constraints, num_tags: int) -> TransitionConstraints:
@@ -394,10 +294,6 @@ class CRF(torchcrf.CRF):
             return self._restore(paths, order, pad_tag)
         rows = paths.tolist()
         return [row[:n] for row, n in zip(rows, lengths.tolist())]
-
-    def viterbi_decode(self, emissions, mask=None, constraints=None, pad_tag: int = IGNORE_INDEX) -> torch.Tensor:
-        """`decode` as a ``[batch, words]`` LongTensor with ``pad_tag`` at masked positions."""
-        return self.decode(emissions, mask, constraints=constraints, pad_tag=pad_tag, as_tensor=True)
 
     def _restore(self, paths, order, pad_tag):
         if order is not None:

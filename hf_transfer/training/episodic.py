@@ -20,11 +20,14 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
-from transformers import Trainer
+from tqdm.auto import tqdm
+from transformers import Trainer, TrainerCallback
 
 from ..data.episodes import EpisodeCollator, EpisodeDataset, EpisodeSampler
 from ..metrics import mean_confidence_interval
 from ..models.fewshot.modeling_fewshot import FewShotPreTrainedModel, label_to_description
+from .run import EvaluationKeepsRNG
+
 
 __all__ = ["EpisodeTextCollator", "EpisodicTrainer", "evaluate_episodes"]
 
@@ -93,6 +96,7 @@ def evaluate_episodes(
     n_episodes: int | None = None,
     embeddings: tuple | None = None,
     descriptions: Mapping | bool | None = None,
+    progress: bool = False,
 ) -> dict:
     """Mean query accuracy (in %) over the sampler's episodes with its 95% confidence interval
     (`1.96 * std / sqrt(n)`, the few-shot literature's convention, via `mean_confidence_interval`).
@@ -112,6 +116,7 @@ def evaluate_episodes(
             encoders that embed each sentence on its own (all of ours), and far faster.
         descriptions: zero-shot scoring: the support set of every episode is one description per
             class (`True`: the class names), as in `EpisodeTextCollator`.
+        progress: show a progress bar over the episodes.
 
     Returns:
         `{"accuracy", "ci95", "n_episodes", "accuracies"}`.
@@ -127,7 +132,7 @@ def evaluate_episodes(
         model.eval()
     if embeddings is None and fewshot and collator is None:
         collator = EpisodeTextCollator(
-            model._resolve_tokenizer(tokenizer), text_column=text_column, max_length=model.config.max_seq_length,
+            model._resolve_tokenizer(tokenizer), text_column=text_column, max_length=model.config.max_length,
             label_column=sampler.label_column, prefix=model.config.input_prefix, descriptions=descriptions,
         )
     if embeddings is not None:
@@ -138,7 +143,7 @@ def evaluate_episodes(
     reader = EpisodeDataset(sampler.dataset, sampler.query_dataset)
     accuracies = []
     try:
-        for i in range(n):
+        for i in tqdm(range(n), desc="episodes", disable=not progress, leave=False):
             episode = sampler.episode(i)
             support_labels, query_labels = _local_labels(episode)
             if embeddings is not None:
@@ -171,7 +176,7 @@ def _rows(matrix, indices):
     return np.asarray(matrix)[np.asarray(indices)]
 
 
-class EpisodicTrainer(Trainer):
+class EpisodicTrainer(EvaluationKeepsRNG, Trainer):
     """`transformers.Trainer` over episodes: each step is one `EpisodeSampler` episode.
 
     Args:
@@ -207,10 +212,12 @@ class EpisodicTrainer(Trainer):
                 raise ValueError("EpisodicTrainer needs `processing_class` (the tokenizer) or a `data_collator`")
             label_column = (train_sampler or eval_sampler).label_column
             data_collator = EpisodeTextCollator(
-                processing_class, text_column=text_column, max_length=getattr(model.config, "max_seq_length", 128),
+                processing_class, text_column=text_column, max_length=getattr(model.config, "max_length", 128),
                 label_column=label_column, prefix=getattr(model.config, "input_prefix", None), descriptions=descriptions,
             )
         self.train_sampler, self.eval_sampler = train_sampler, eval_sampler
+        if train_sampler is not None:
+            kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), _SamplerEpoch(train_sampler)]
         self.eval_n_episodes = eval_n_episodes
         train_dataset = EpisodeDataset(train_sampler.dataset, train_sampler.query_dataset) if train_sampler is not None else None
         # Trainer insists on an eval_dataset when eval_strategy is set; ours is read by `evaluate`
@@ -236,8 +243,28 @@ class EpisodicTrainer(Trainer):
         sampler = eval_dataset if isinstance(eval_dataset, EpisodeSampler) else self.eval_sampler
         if sampler is None:
             raise ValueError("EpisodicTrainer.evaluate needs `eval_sampler` (episodes of the validation classes)")
-        result = evaluate_episodes(self.model, sampler, collator=self.data_collator, n_episodes=self.eval_n_episodes)
+        result = evaluate_episodes(self.model, sampler, collator=self.data_collator, n_episodes=self.eval_n_episodes, progress=not self.args.disable_tqdm)
         metrics = {f"{metric_key_prefix}_accuracy": result["accuracy"], f"{metric_key_prefix}_accuracy_ci95": result["ci95"]}
         self.log(metrics)
         self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
         return metrics
+
+
+class _OneEpisode:
+    """Collates a batch of one episode (the episode training loader's batches)."""
+
+    def __init__(self, collator):
+        self.collator = collator
+
+    def __call__(self, items):
+        return self.collator(items[0])
+
+
+class _SamplerEpoch(TrainerCallback):
+    """New episodes each epoch, the same ones on resume: `EpisodeSampler.set_epoch` at each epoch."""
+
+    def __init__(self, sampler: EpisodeSampler):
+        self.sampler = sampler
+
+    def on_epoch_begin(self, args, state, control, **kwargs):
+        self.sampler.set_epoch(int(state.epoch + 1e-6) if state.epoch else 0)

@@ -1,9 +1,15 @@
 from .baselines import FrozenEmbeddingClassifier, embed_texts
-from .configuration_fewshot import FewShotConfig, MatchingNetworkConfig, PrototypicalNetworkConfig, RelationNetworkConfig
+from .configuration_fewshot import (
+    FewShotConfig,
+    MatchingNetworkConfig,
+    PrototypicalNetworkConfig,
+    RelationNetworkConfig,
+)
 from .matching import MatchingNetwork
 from .modeling_fewshot import FewShotOutput, FewShotPreTrainedModel, class_means, label_to_description
 from .prototypical import PrototypicalNetwork
 from .relation import RelationNetwork
+
 
 __all__ = [
     "FewShotConfig",
@@ -24,6 +30,7 @@ __all__ = [
 from transformers import AutoModel  # noqa: E402
 
 from ...auto import register  # noqa: E402
+
 
 register(PrototypicalNetworkConfig, (AutoModel, PrototypicalNetwork))
 register(MatchingNetworkConfig, (AutoModel, MatchingNetwork))

@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from ..transfer.modeling_transfer import TransferPreTrainedModel
+from ...modeling_utils import TransferPreTrainedModel
+
 
 METHODS = ("prototype", "knn", "svm", "logreg")
 

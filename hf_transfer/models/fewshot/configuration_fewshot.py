@@ -4,7 +4,8 @@ predicts after `from_pretrained`)."""
 
 from __future__ import annotations
 
-from ..transfer.configuration_transfer import TransferConfig
+from ...configuration_utils import TransferConfig, pop_renamed
+
 
 DISTANCES = ("euclidean", "cosine")
 AGGREGATIONS = ("sum", "mean")
@@ -26,13 +27,17 @@ def _check_positive(name: str, value, allow_none: bool = False) -> None:
 
 class FewShotConfig(TransferConfig):
     r"""
-    Settings every few-shot model shares (on top of `TransferConfig`'s encoder settings).
+    Settings every few-shot model shares (on top of `TransferConfig`'s encoder settings; the
+    few-shot models compare sentence embeddings and have no classification head, so the
+    `classifier_*` settings are dropped).
 
     Args:
         projection_size (`int`, *optional*): a linear layer from the sentence vector to this width
-            (None: use the encoder's sentence vector as the embedding).
+            (None: use the encoder's sentence vector as the embedding). The width the comparison
+            works on either way is `sentence_embedding_size`.
         normalize_embeddings (`bool`, defaults to `False`): L2-normalise sentence embeddings.
-        max_seq_length (`int`, defaults to 128): truncation length of `fit_support` / `predict`.
+        max_length (`int`, defaults to 128; formerly `max_seq_length`): token budget (truncation
+            length) of `fit_support` / `predict` and the episode collators.
         support_labels (`list`, *optional*): class names of the fitted support set, in the order
             of the model's output columns; filled by `fit_support` / `fit_descriptions`.
         num_support_embeddings (`int`, defaults to 0): rows of the stored support embeddings
@@ -40,30 +45,39 @@ class FewShotConfig(TransferConfig):
     """
 
     model_type = "hf_transfer_fewshot"
+    attribute_map = {**TransferConfig.attribute_map, "max_seq_length": "max_length"}
+    # a declared field: transformers then takes `max_length` for this config's own setting (a token
+    # budget), not for a generation setting misplaced in a model config
+    max_length: int = 128
 
     def __init__(
         self,
         projection_size: int | None = None,
         normalize_embeddings: bool = False,
-        max_seq_length: int = 128,
+        max_length: int = 128,
         support_labels: list | None = None,
         num_support_embeddings: int = 0,
         **kwargs,
     ):
+        max_length = pop_renamed(kwargs, "max_seq_length", max_length)
+        for unused in ("classifier_hidden_size", "classifier_dropout"):  # in config files saved before they were dropped
+            kwargs.pop(unused, None)
         _check_positive("projection_size", projection_size, allow_none=True)
-        _check_positive("max_seq_length", max_seq_length)
+        _check_positive("max_length", max_length)
         if isinstance(num_support_embeddings, bool) or not isinstance(num_support_embeddings, int) or num_support_embeddings < 0:
             raise ValueError(f"`num_support_embeddings` must be a non-negative integer, got {num_support_embeddings!r}")
         self.projection_size = projection_size
         self.normalize_embeddings = bool(normalize_embeddings)
-        self.max_seq_length = int(max_seq_length)
+        self.max_length = int(max_length)
         self.support_labels = list(support_labels) if support_labels is not None else None
         self.num_support_embeddings = num_support_embeddings
         super().__init__(**kwargs)
+        del self.classifier_hidden_size, self.classifier_dropout  # no classification head
 
     @property
-    def embedding_size(self) -> int:
-        """Width of the sentence embeddings the comparison works on."""
+    def sentence_embedding_size(self) -> int:
+        """Width of the sentence embeddings the comparison works on: `projection_size`, else the
+        encoder's (`embedding_size` is the BCNN's token embedding width, as in every family)."""
         return self.projection_size or self.encoder_hidden_size
 
 

@@ -30,7 +30,7 @@ class MatchingNetwork(FewShotPreTrainedModel):
 
     def __init__(self, config: MatchingNetworkConfig):
         super().__init__(config)
-        dim = config.embedding_size
+        dim = config.sentence_embedding_size
         self.log_scale = nn.Parameter(torch.tensor(math.log(config.scale)), requires_grad=config.learn_scale)
         if config.full_context_embeddings:
             self.support_lstm = nn.LSTM(dim, dim, batch_first=True, bidirectional=True)

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 from transformers.utils import ModelOutput
 
-from ..transfer.modeling_transfer import TransferPreTrainedModel, build_encoder
+from ...modeling_utils import TransferPreTrainedModel, build_encoder
 from .configuration_fewshot import FewShotConfig
 
 
@@ -71,7 +71,7 @@ class FewShotPreTrainedModel(TransferPreTrainedModel):
         self.projection = nn.Linear(config.encoder_hidden_size, config.projection_size) if config.projection_size else None
         n = config.num_support_embeddings
         # the fitted support set: embeddings and their class index in `config.support_labels`
-        self.register_buffer("support_embeddings", torch.zeros(n, config.embedding_size))
+        self.register_buffer("support_embeddings", torch.zeros(n, config.sentence_embedding_size))
         self.register_buffer("support_targets", torch.zeros(n, dtype=torch.long))
         self._tokenizer = None
 
@@ -179,13 +179,13 @@ class FewShotPreTrainedModel(TransferPreTrainedModel):
         try:
             for start in range(0, len(texts), batch_size):
                 chunk = [prefix + t for t in texts[start : start + batch_size]]
-                enc = tokenizer(chunk, padding=True, truncation=True, max_length=self.config.max_seq_length, return_tensors="pt")
+                enc = tokenizer(chunk, padding=True, truncation=True, max_length=self.config.max_length, return_tensors="pt")
                 enc = {k: v.to(self.device) for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
                 out.append(self.encode(**enc))
         finally:
             self.train(was_training)
         if not out:
-            return torch.zeros(0, self.config.embedding_size, device=self.device)
+            return torch.zeros(0, self.config.sentence_embedding_size, device=self.device)
         return torch.cat(out)
 
     def fit_support_embeddings(self, embeddings: torch.Tensor, labels: Sequence) -> FewShotPreTrainedModel:

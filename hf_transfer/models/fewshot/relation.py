@@ -29,7 +29,7 @@ class RelationNetwork(FewShotPreTrainedModel):
     def __init__(self, config: RelationNetworkConfig):
         super().__init__(config)
         layers: list[nn.Module] = []
-        width = (2 if config.pair_features == "concat" else 4) * config.embedding_size
+        width = (2 if config.pair_features == "concat" else 4) * config.sentence_embedding_size
         for size in config.relation_hidden_sizes:
             layers += [nn.Linear(width, size), nn.ReLU()]
             if config.relation_dropout:

@@ -2,27 +2,34 @@ from .configuration_multilingual import AdversarialSharedPrivateConfig, ablation
 from .modeling_multilingual import (
     AdversarialSharedPrivateForSequenceClassification,
     AdversarialSharedPrivateForTokenClassification,
+    AdversarialSharedPrivateModel,
+    AdversarialSharedPrivateModelOutput,
     AdversarialSharedPrivateOutput,
     AdversarialSharedPrivatePreTrainedModel,
     AdversarialSharedPrivateTokenOutput,
 )
 
+
 __all__ = [
     "AdversarialSharedPrivateConfig",
     "AdversarialSharedPrivateForSequenceClassification",
     "AdversarialSharedPrivateForTokenClassification",
+    "AdversarialSharedPrivateModel",
+    "AdversarialSharedPrivateModelOutput",
     "AdversarialSharedPrivateOutput",
     "AdversarialSharedPrivatePreTrainedModel",
     "AdversarialSharedPrivateTokenOutput",
     "ablation_config_kwargs",
 ]
 
-from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification  # noqa: E402
+from transformers import AutoModel, AutoModelForSequenceClassification, AutoModelForTokenClassification  # noqa: E402
 
 from ...auto import register  # noqa: E402
 
+
 register(
     AdversarialSharedPrivateConfig,
+    (AutoModel, AdversarialSharedPrivateModel),
     (AutoModelForSequenceClassification, AdversarialSharedPrivateForSequenceClassification),
     (AutoModelForTokenClassification, AdversarialSharedPrivateForTokenClassification),
 )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ...configuration_utils import TransferConfig
+from ...encoders.private import PRIVATE_ENCODER_TYPES
 from ...layers.crf import check_crf_constraints, resolve_crf_scheme
-from ..transfer.configuration_transfer import TransferConfig
+
 
 PRIVATE_ENCODERS = ("single", "per_language")
-PRIVATE_ENCODER_TYPES = ("tower", "copy")
 ADVERSARIAL_SCHEDULES = ("grl", "alternating")
 FEATURE_ACTIVATIONS = ("relu", "tanh", "none")
 HELDOUT_PRIVATE_FEATURES = ("encode", "zeros")
@@ -17,13 +18,15 @@ UNKNOWN_LANGUAGE_ID = -100
 
 class AdversarialSharedPrivateConfig(TransferConfig):
     r"""
-    Configuration of `AdversarialSharedPrivateForSequenceClassification`: a shared encoder whose
+    Configuration of `AdversarialSharedPrivateModel` and its heads
+    (`...ForSequenceClassification`, `...ForTokenClassification`): a shared encoder whose
     features a language discriminator must not be able to tell apart (gradient reversal, Ganin &
     Lempitsky, ICML 2015), private encoder(s) for what is language-specific, and a difference
     (orthogonality) loss between the two (Liu, Qiu & Huang, "Adversarial Multi-task Learning for
     Text Classification", ACL 2017; Bousmalis et al., "Domain Separation Networks", NeurIPS 2016).
 
-    The encoder settings (`encoder_type`, BCNN sizes, `backbone_config` ...) are `TransferConfig`'s.
+    The encoder settings (`encoder_type`, BCNN sizes, `backbone_config` ...) and the task head's
+    (`classifier_hidden_size`, `classifier_dropout`) are `TransferConfig`'s.
 
     Args:
         languages (`list[str]`): language names; the position of a name is its language id (the
@@ -32,12 +35,12 @@ class AdversarialSharedPrivateConfig(TransferConfig):
         private_encoders (`str`, defaults to `"single"`): `"single"` (one private encoder for all
             languages, as the reference code) or `"per_language"` (one per language, as Liu et al.,
             2017; each example goes to its language's encoder).
-        private_encoder_type (`str`, defaults to `"tower"`): `"tower"` (a CNN tower, `BCNNTower`
-            with the BCNN sizes, over the shared encoder's input embeddings: with a BCNN encoder
-            this is the reference design's towers over one embedding table; with a transformer
-            backbone it is a cheap private encoder over its word embeddings) or `"copy"` (a full
-            independent copy of the encoder; `from_backbone` loads the pretrained weights into
-            every copy).
+        private_encoder_type (`str`, defaults to `"tower"`): `"tower"` (a `PrivateEncoder` CNN
+            tower with the BCNN sizes over the shared encoder's input embeddings: with a BCNN
+            encoder this is the reference design's towers over one embedding table; with a
+            transformer backbone it is a cheap private encoder over its word embeddings) or
+            `"copy"` (a full independent copy of the encoder, a BCNN with its own embeddings
+            included; `from_backbone` loads the pretrained weights into every copy).
         feature_size (`int`, defaults to 256): width of the fully connected layer after each encoder.
         feature_activation (`str`, defaults to `"relu"`): `"relu"`, `"tanh"` or `"none"`.
         adversarial_weight (`float`, defaults to 0.05): weight of the discriminator loss (the

@@ -9,30 +9,62 @@ The task head reads `concat(private, shared)`:
 
     loss = L_task + adversarial_weight * L_adv + difference_weight * L_diff
 
-Two heads share everything else (`AdversarialSharedPrivatePreTrainedModel`): sentence
-classification (`...ForSequenceClassification`: intents, topics, sentiment) and word-level tagging
+The bare model (`AdversarialSharedPrivateModel`: shared and private encoders, discriminator,
+difference loss) is written once; two heads sit on it: sentence classification
+(`...ForSequenceClassification`: intents, topics, sentiment) and word-level tagging
 (`...ForTokenClassification`: slot filling / NER across languages, with the library's CRF).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 from transformers.utils import ModelOutput
 
-from ...encoders.bcnn import BCNNTower
-from ...encoders.outputs import EncoderOutput
 from ...encoders.pooling import pool_sentence, word_level_inputs
+from ...encoders.private import ACTIVATIONS, PrivateEncoder
 from ...layers.crf import CRF, CRFTaggingMixin, decode_tags, tagging_loss
 from ...layers.gradient_reversal import GradientReversal
 from ...layers.heads import ClassificationHead, sequence_classification_loss
 from ...layers.losses import difference_loss
-from ..transfer.modeling_transfer import TransferPreTrainedModel, build_encoder
+from ...modeling_utils import TransferPreTrainedModel, build_encoder
 from .configuration_multilingual import UNKNOWN_LANGUAGE_ID, AdversarialSharedPrivateConfig
 
+
 PHASES = ("joint", "discriminator", "encoder")
+
+
+@dataclass
+class AdversarialSharedPrivateModelOutput(ModelOutput):
+    """
+    What the bare model gives its heads.
+
+    Args:
+        last_hidden_state: `concat(private, shared)` features, what a task head reads:
+            `[batch, task_input_size]`, or `[batch, words, task_input_size]` at word level.
+        mask: `[batch, words]` word mask (word level only).
+        shared_features / private_features: `[batch, feature_size]` (or `[batch, words,
+            feature_size]`); `private_features` is None without private encoders.
+        language_ids: `[batch]` the checked language ids (-100: unknown), or None.
+        language_logits: `[batch, num_languages]` the discriminator's logits on the shared
+            sentence features (the mean of the word features at word level).
+        adversarial_loss: the discriminator's cross-entropy on the known languages.
+        confusion_loss: the `"alternating"` schedule's loss of the shared encoder.
+        difference_loss: the difference loss between private and shared sentence features.
+    """
+
+    last_hidden_state: torch.Tensor | None = None
+    mask: torch.Tensor | None = None
+    shared_features: torch.Tensor | None = None
+    private_features: torch.Tensor | None = None
+    language_ids: torch.Tensor | None = None
+    language_logits: torch.Tensor | None = None
+    adversarial_loss: torch.Tensor | None = None
+    confusion_loss: torch.Tensor | None = None
+    difference_loss: torch.Tensor | None = None
 
 
 @dataclass
@@ -58,54 +90,38 @@ class AdversarialSharedPrivateOutput(ModelOutput):
     private_features: torch.Tensor | None = None
 
 
-def _activation(name: str) -> nn.Module:
-    return {"relu": nn.ReLU(), "tanh": nn.Tanh(), "none": nn.Identity()}[name]
-
-
-class _PrivateBranch(nn.Module):
-    """One private encoder (a CNN tower over the shared input embeddings, or a full encoder copy)
-    and its fully connected layer; sentence features, or word features with `word_level=True`."""
-
-    def __init__(self, config: AdversarialSharedPrivateConfig, embedding_dim: int):
-        super().__init__()
-        self.word_pooling = config.word_pooling
-        if config.private_encoder_type == "tower":
-            self.tower = BCNNTower(embedding_dim, config.kernel_sizes, config.num_filters)
-            self.encoder = None
-            width = self.tower.output_dim
-        else:
-            self.tower = None
-            self.encoder = build_encoder(config)
-            width = self.encoder.hidden_size
-        self.fc = nn.Sequential(nn.Linear(width, config.feature_size), _activation(config.feature_activation))
-
-    def forward(self, input_ids, attention_mask, token_type_ids, embeds, word_ids=None, num_words=None, word_level=False):
-        if self.tower is not None:
-            mask = attention_mask.bool()
-            tokens = self.tower(embeds, mask)
-            if word_level:
-                features = EncoderOutput.from_tokens(tokens, mask, word_ids, self.word_pooling, "max", num_words).last_hidden_state
-            else:
-                features = pool_sentence(tokens, mask, "max")
-        else:
-            out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids, word_ids=word_ids, num_words=num_words)
-            features = out.last_hidden_state if word_level else out.pooler_output
-        return self.fc(features)
+def _branch_features(branch: PrivateEncoder, input_ids, attention_mask, token_type_ids, embeds, word_ids=None, num_words=None, word_level=False) -> torch.Tensor:
+    """One private encoder's features after its fully connected layer: sentence features, or word
+    features with `word_level=True`. A tower reads the shared encoder's input embeddings `embeds`."""
+    out = branch(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids, word_ids=word_ids, num_words=num_words, features=embeds)
+    return branch.project(out.last_hidden_state if word_level else out.pooler_output)
 
 
 class AdversarialSharedPrivatePreTrainedModel(TransferPreTrainedModel):
-    """What both heads share: the shared encoder and its fully connected layer, the private
-    encoder(s), the language discriminator behind gradient reversal, the difference loss and the
-    loss schedule (see `AdversarialSharedPrivateConfig`). A subclass builds its task head and
-    calls `post_init()`.
-
-    Inputs: `input_ids`, `attention_mask`, `language_ids` (`[batch]` ids into `config.languages`,
-    `-100` for a language held out of training; named so that `Trainer` does not take it for a
-    label), `labels`.
-    """
+    """The base of the adversarial shared-private models: their config class, weight init and
+    `from_backbone` (the layers are `AdversarialSharedPrivateModel`'s)."""
 
     config_class = AdversarialSharedPrivateConfig
     config: AdversarialSharedPrivateConfig
+
+
+class AdversarialSharedPrivateModel(AdversarialSharedPrivatePreTrainedModel):
+    """The bare adversarial shared-private model, under both heads: the shared encoder and its
+    fully connected layer, the private encoder(s) (`PrivateEncoder`, each with its fully connected
+    layer), the language discriminator behind gradient reversal, the difference loss and the loss
+    schedule (see `AdversarialSharedPrivateConfig`).
+
+    `forward` gives the task features `concat(private, shared)` with the adversarial and
+    difference losses. A head adds its layers in `_build_head` (built after the shared parts and
+    initialised in the same single pass, so seeded runs and parameter names stay as they were),
+    and runs the two halves of `forward` around its own layer: `encode`, the head,
+    `adversarial_losses` (in that order, so its dropout draws its random numbers before the
+    discriminator's), then `total_loss`.
+
+    Inputs: `input_ids`, `attention_mask`, `language_ids` (`[batch]` ids into `config.languages`,
+    `-100` for a language held out of training; named so that `Trainer` does not take it for a
+    label).
+    """
 
     def __init__(self, config: AdversarialSharedPrivateConfig):
         super().__init__(config)
@@ -115,18 +131,32 @@ class AdversarialSharedPrivatePreTrainedModel(TransferPreTrainedModel):
             raise ValueError("private_encoders='per_language' needs config.languages (one private encoder per language)")
         self.num_labels = config.num_labels
         self.shared_encoder = build_encoder(config)
-        self.shared_fc = nn.Sequential(nn.Linear(self.shared_encoder.hidden_size, config.feature_size), _activation(config.feature_activation))
+        self.shared_fc = nn.Sequential(nn.Linear(self.shared_encoder.hidden_size, config.feature_size), ACTIVATIONS[config.feature_activation]())
         self.private = None
         if config.use_private:
             n = config.num_languages if config.private_encoders == "per_language" else 1
-            embedding_dim = self.shared_encoder.get_input_embeddings().embedding_dim
-            self.private = nn.ModuleList(_PrivateBranch(config, embedding_dim) for _ in range(n))
+            input_size = self.shared_encoder.get_input_embeddings().embedding_dim
+            self.private = nn.ModuleList(self._private_encoder(input_size) for _ in range(n))
         self.grl = GradientReversal(config.grl_lambda)
         self.discriminator = None
         if config.use_adversary:
             self.discriminator = ClassificationHead(config.feature_size, config.num_languages, config.discriminator_hidden_size, config.discriminator_dropout)
         # set by `AdversarialScheduleCallback` with the "alternating" schedule
         self.adversarial_phase = "joint"
+        self._build_head(config)
+        self.post_init()
+
+    def _build_head(self, config: AdversarialSharedPrivateConfig) -> None:
+        """A head's own layers (the bare model has none)."""
+
+    def _private_encoder(self, input_size: int) -> PrivateEncoder:
+        """A `"tower"` over the shared encoder's input embeddings (`input_size` wide) or a `"copy"`
+        of the encoder, each followed by its fully connected layer."""
+        config = self.config
+        fc = {"output_size": config.feature_size, "activation": config.feature_activation}
+        if config.private_encoder_type == "tower":
+            return PrivateEncoder(input_size, config.kernel_sizes, config.num_filters, word_pooling=config.word_pooling, sentence_pooling="max", **fc)
+        return PrivateEncoder(encoder=build_encoder(config), word_pooling=config.word_pooling, **fc)
 
     @property
     def task_input_size(self) -> int:
@@ -185,7 +215,7 @@ class AdversarialSharedPrivatePreTrainedModel(TransferPreTrainedModel):
             embeds = self.shared_encoder.get_input_embeddings()(input_ids)
         branches = list(self.private)
         if len(branches) == 1:
-            return branches[0](input_ids, attention_mask, token_type_ids, embeds, word_ids, num_words, word_level)
+            return _branch_features(branches[0], input_ids, attention_mask, token_type_ids, embeds, word_ids, num_words, word_level)
         batch = input_ids.shape[0]
         if language_ids is None:
             language_ids = torch.full((batch,), UNKNOWN_LANGUAGE_ID, dtype=torch.long, device=input_ids.device)
@@ -201,7 +231,7 @@ class AdversarialSharedPrivatePreTrainedModel(TransferPreTrainedModel):
                 idx = torch.cat([idx, unknown.nonzero(as_tuple=True)[0]])
             if idx.numel() == 0:
                 continue
-            feats = branch(take(input_ids, idx), take(attention_mask, idx), take(token_type_ids, idx), take(embeds, idx), take(word_ids, idx), num_words, word_level)
+            feats = _branch_features(branch, take(input_ids, idx), take(attention_mask, idx), take(token_type_ids, idx), take(embeds, idx), take(word_ids, idx), num_words, word_level)
             if out is None:
                 out = feats.new_zeros((batch,) + tuple(feats.shape[1:]))
             weight = torch.where(unknown[idx], 1.0 / len(branches), 1.0).to(feats.dtype).view(-1, *([1] * (feats.dim() - 1)))
@@ -291,8 +321,72 @@ class AdversarialSharedPrivatePreTrainedModel(TransferPreTrainedModel):
             loss = loss + config.difference_weight * diff
         return loss
 
+    # -- forward, written once for both heads --------------------------------------------------
 
-class AdversarialSharedPrivateForSequenceClassification(AdversarialSharedPrivatePreTrainedModel):
+    def encode(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        language_ids: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        word_ids: torch.Tensor | None = None,
+        num_words: int | None = None,
+        word_level: bool = False,
+    ) -> AdversarialSharedPrivateModelOutput:
+        """The first half of `forward`: checked language ids, shared and private features and
+        their concatenation (`last_hidden_state`), per sentence or, with `word_level=True`, per
+        word (`word_ids`, `num_words` as `word_level_inputs` gives them)."""
+        if input_ids is None:
+            raise ValueError(f"{type(self).__name__}.forward needs input_ids")
+        language_ids = self._prepare_language_ids(input_ids, language_ids)
+        shared, private, features, word_mask = self._encode(input_ids, attention_mask, token_type_ids, language_ids, word_ids, num_words, word_level)
+        return AdversarialSharedPrivateModelOutput(
+            last_hidden_state=features,
+            mask=word_mask if word_level else None,
+            shared_features=shared,
+            private_features=private,
+            language_ids=language_ids,
+        )
+
+    def adversarial_losses(self, outputs: AdversarialSharedPrivateModelOutput) -> AdversarialSharedPrivateModelOutput:
+        """The second half of `forward`: the discriminator's logits and loss on the shared
+        sentence features, and the difference loss (at word level both read the mean of each
+        sentence's word features: over every word of a batch, the mean of the squared entries of
+        `PᵀS` would grow with the number of words and swamp the task)."""
+        shared, private = outputs.shared_features, outputs.private_features
+        if outputs.mask is not None:
+            shared = pool_sentence(shared, outputs.mask, "mean")
+        language_logits, adversarial_loss, confusion_loss = self._adversary(shared, outputs.language_ids, self._phase())
+        if outputs.mask is not None and private is not None:
+            private = pool_sentence(private, outputs.mask, "mean")
+        diff = self._difference(private, shared)
+        return dataclasses.replace(
+            outputs, language_logits=language_logits, adversarial_loss=adversarial_loss, confusion_loss=confusion_loss, difference_loss=diff
+        )
+
+    def total_loss(self, task_loss: torch.Tensor, outputs: AdversarialSharedPrivateModelOutput) -> torch.Tensor:
+        """`task + adversarial_weight * adversarial + difference_weight * difference` (see `_total_loss`)."""
+        return self._total_loss(task_loss, outputs.adversarial_loss, outputs.confusion_loss, outputs.difference_loss, self._phase())
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        language_ids: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        word_ids: torch.Tensor | None = None,
+        word_level: bool = False,
+        return_dict: bool | None = None,
+    ) -> AdversarialSharedPrivateModelOutput:
+        """Task features with the adversarial and difference losses (`word_level=True`: one
+        feature vector per word of `word_ids`, `-1` for special tokens and padding)."""
+        num_words = None
+        if word_level:
+            attention_mask, word_ids, num_words = word_level_inputs(input_ids, attention_mask, word_ids, None, self.config.pad_token_id)
+        return self.adversarial_losses(self.encode(input_ids, attention_mask, language_ids, token_type_ids, word_ids, num_words, word_level))
+
+
+class AdversarialSharedPrivateForSequenceClassification(AdversarialSharedPrivateModel):
     """Shared encoder + private encoder(s), each followed by a fully connected layer; task head on
     `concat(private, shared)`; language discriminator on `grad_reverse(shared)`; difference loss
     between shared and private features. Ablations come from the config (`use_private`,
@@ -303,10 +397,8 @@ class AdversarialSharedPrivateForSequenceClassification(AdversarialSharedPrivate
     label), `labels`.
     """
 
-    def __init__(self, config: AdversarialSharedPrivateConfig):
-        super().__init__(config)
+    def _build_head(self, config: AdversarialSharedPrivateConfig) -> None:
         self.classifier = ClassificationHead(self.task_input_size, config.num_labels, config.classifier_hidden_size, config.classifier_dropout)
-        self.post_init()
 
     def forward(
         self,
@@ -317,28 +409,23 @@ class AdversarialSharedPrivateForSequenceClassification(AdversarialSharedPrivate
         token_type_ids: torch.Tensor | None = None,
         return_dict: bool | None = None,
     ) -> AdversarialSharedPrivateOutput:
-        if input_ids is None:
-            raise ValueError(f"{type(self).__name__}.forward needs input_ids")
         config = self.config
-        language_ids = self._prepare_language_ids(input_ids, language_ids)
-        shared, private, features, _ = self._encode(input_ids, attention_mask, token_type_ids, language_ids)
-        logits = self.classifier(features)
-        phase = self._phase()
-        language_logits, adversarial_loss, confusion_loss = self._adversary(shared, language_ids, phase)
-        diff = self._difference(private, shared)
+        outputs = self.encode(input_ids, attention_mask, language_ids, token_type_ids)
+        logits = self.classifier(outputs.last_hidden_state)
+        outputs = self.adversarial_losses(outputs)
         task_loss = loss = None
         if labels is not None:
             task_loss, config.problem_type = sequence_classification_loss(logits, labels, config.problem_type, self.num_labels)
-            loss = self._total_loss(task_loss, adversarial_loss, confusion_loss, diff, phase)
+            loss = self.total_loss(task_loss, outputs)
         return AdversarialSharedPrivateOutput(
             loss=loss,
             logits=logits,
-            language_logits=language_logits,
+            language_logits=outputs.language_logits,
             task_loss=task_loss,
-            adversarial_loss=adversarial_loss,
-            difference_loss=diff,
-            shared_features=shared,
-            private_features=private,
+            adversarial_loss=outputs.adversarial_loss,
+            difference_loss=outputs.difference_loss,
+            shared_features=outputs.shared_features,
+            private_features=outputs.private_features,
         )
 
 
@@ -359,26 +446,23 @@ class AdversarialSharedPrivateTokenOutput(AdversarialSharedPrivateOutput):
     tag_paths: torch.Tensor | None = None
 
 
-class AdversarialSharedPrivateForTokenClassification(CRFTaggingMixin, AdversarialSharedPrivatePreTrainedModel):
+class AdversarialSharedPrivateForTokenClassification(CRFTaggingMixin, AdversarialSharedPrivateModel):
     """The adversarial shared-private model with a word-level tagging head (slot filling / NER
     across languages): tags from `concat(private, shared)` per word through `ClassificationHead`
     and the library's CRF (`config.use_crf`, decoding constrained by `config.crf_constraints`).
     The discriminator reads the mean of each sentence's shared word features through gradient
     reversal; the difference loss compares the sentence means of the private and shared word
-    features (one row per sentence, as in the sentence model: over every word of a batch, the
-    mean of the squared entries of `PᵀS` would grow with the number of words and swamp the task).
-    Tag names are `config.id2label` (as `transformers`' `*ForTokenClassification`).
+    features (one row per sentence, as in the sentence model). Tag names are `config.id2label`
+    (as `transformers`' `*ForTokenClassification`).
 
     Inputs: `input_ids`, `attention_mask`, `word_ids` (`[batch, tokens]` word index per token, -1
     for special tokens and padding: `tokenize_words`, `DataCollatorForWordLevel`), `language_ids`,
     `labels` (`[batch, words]` tag ids, -100 at padding).
     """
 
-    def __init__(self, config: AdversarialSharedPrivateConfig):
-        super().__init__(config)
+    def _build_head(self, config: AdversarialSharedPrivateConfig) -> None:
         self.classifier = ClassificationHead(self.task_input_size, config.num_labels, config.classifier_hidden_size, config.classifier_dropout, dropout_after_hidden=True)
         self.crf = CRF(config.num_labels, batch_first=True) if config.use_crf else None
-        self.post_init()
 
     def forward(
         self,
@@ -394,28 +478,30 @@ class AdversarialSharedPrivateForTokenClassification(CRFTaggingMixin, Adversaria
         if input_ids is None:
             raise ValueError(f"{type(self).__name__}.forward needs input_ids")
         attention_mask, word_ids, num_words = word_level_inputs(input_ids, attention_mask, word_ids, labels, self.config.pad_token_id)
-        language_ids = self._prepare_language_ids(input_ids, language_ids)
-        shared, private, features, word_mask = self._encode(input_ids, attention_mask, token_type_ids, language_ids, word_ids, num_words, word_level=True)
-        logits = self.classifier(features)
-        phase = self._phase()
-        shared_sentence = pool_sentence(shared, word_mask, "mean")
-        language_logits, adversarial_loss, confusion_loss = self._adversary(shared_sentence, language_ids, phase)
-        diff = self._difference(None if private is None else pool_sentence(private, word_mask, "mean"), shared_sentence)
+        outputs = self.encode(input_ids, attention_mask, language_ids, token_type_ids, word_ids, num_words, word_level=True)
+        logits = self.classifier(outputs.last_hidden_state)
+        outputs = self.adversarial_losses(outputs)
         task_loss = loss = None
         if labels is not None:
-            task_loss = tagging_loss(self.crf, logits, labels, word_mask)
-            loss = self._total_loss(task_loss, adversarial_loss, confusion_loss, diff, phase)
+            task_loss = tagging_loss(self.crf, logits, labels, outputs.mask)
+            loss = self.total_loss(task_loss, outputs)
         tag_paths = None
         if return_tag_paths or (return_tag_paths is None and not self.training):
-            tag_paths = decode_tags(self.crf, logits, word_mask, self.crf_constraints())
+            tag_paths = self.decode_tags(logits, outputs.mask)
         return AdversarialSharedPrivateTokenOutput(
             loss=loss,
             logits=logits,
-            language_logits=language_logits,
+            language_logits=outputs.language_logits,
             task_loss=task_loss,
-            adversarial_loss=adversarial_loss,
-            difference_loss=diff,
-            shared_features=shared,
-            private_features=private,
+            adversarial_loss=outputs.adversarial_loss,
+            difference_loss=outputs.difference_loss,
+            shared_features=outputs.shared_features,
+            private_features=outputs.private_features,
             tag_paths=tag_paths,
         )
+
+    @torch.no_grad()
+    def decode_tags(self, logits: torch.Tensor, word_mask: torch.Tensor) -> torch.Tensor:
+        """Best tag ids per word `[batch, words]`, -100 at padding: constrained Viterbi with a
+        CRF, else the argmax of the emissions."""
+        return decode_tags(self.crf, logits, word_mask, self.crf_constraints())

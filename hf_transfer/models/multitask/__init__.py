@@ -2,6 +2,7 @@ from .configuration_multitask import SharedPrivateConfig
 from .modeling_multitask import SharedPrivateForIntentAndSlotFilling, SharedPrivateOutput, make_compute_metrics
 from .pipeline import IntentSlotPipeline, predict, split_words, tags_to_spans
 
+
 __all__ = [
     "IntentSlotPipeline",
     "SharedPrivateConfig",
@@ -16,6 +17,7 @@ __all__ = [
 from transformers import AutoModel  # noqa: E402
 
 from ...auto import register  # noqa: E402
+
 
 # Registered with AutoModel only: AutoModelForTokenClassification's users (its pipeline) expect
 # token-level `logits` and tag names in `id2label`, while this model returns word-level

@@ -4,10 +4,13 @@ Classification", ACL 2017, shared-private scheme; heads as in the reference desi
 
 from __future__ import annotations
 
+from ...configuration_utils import TransferConfig, pop_renamed
+from ...encoders.private import PRIVATE_ENCODER_TYPES
 from ...layers.crf import check_crf_constraints, resolve_crf_scheme
-from ..transfer.configuration_transfer import TransferConfig
 
-PRIVATE_ENCODERS = ("full", "bcnn_tower")
+
+# the values of the old `private_encoder` setting and what they are called now
+OLD_PRIVATE_ENCODER_VALUES = {"full": "copy", "bcnn_tower": "tower"}
 
 
 def _int_keys(mapping, name):
@@ -44,22 +47,24 @@ class SharedPrivateConfig(TransferConfig):
             (single-task variants).
         use_private (`bool`, defaults to `True`): build the private extractors; `False` gives the
             shared-only model (one encoder, two heads).
-        private_encoder (`str`, defaults to `"full"`):
-            - `"full"`: each private extractor is a full encoder. With a BCNN these are BCNN
-              towers over the shared embedding (the reference design); with a transformer,
-              three copies of it (3x parameters and about 3x the compute of one backbone).
-            - `"bcnn_tower"`: light BCNN towers (`kernel_sizes`, `num_filters`) over the shared
-              encoder's token features: one transformer pass per utterance, plus
+        private_encoder_type (`str`, defaults to `"copy"`; formerly `private_encoder`, whose values
+            `"full"` and `"bcnn_tower"` still load as `"copy"` and `"tower"`):
+            - `"copy"`: each private extractor is a full encoder. With a BCNN these are BCNN
+              towers over the shared embedding table (the reference design: a copy of the BCNN
+              that shares its embeddings); with a transformer, three copies of it (3x
+              parameters and about 3x the compute of one backbone).
+            - `"tower"`: light BCNN towers (`kernel_sizes`, `num_filters`) over the shared
+              encoder's output token features: one transformer pass per utterance, plus
               ~`hidden * num_filters * sum(kernel_sizes)` parameters per tower.
         use_crf (`bool`, defaults to `True`): CRF over the word-level slot emissions (else
             per-word softmax with cross-entropy).
         crf_constraints (`str` or `None`, defaults to `"auto"`): transitions forbidden in CRF
             decoding: `"bio"` (I-x only after B-x/I-x), `"bioes"`, `"auto"` (BIOES when a tag
             starts with `E-`/`S-`, else BIO) or `None`.
-        head_hidden_size (`int`, defaults to 2048): width of the ReLU layer of both heads
-            (`None`: linear heads). The `classifier_*` settings of `TransferConfig` are not used.
-        head_dropout (`float`, defaults to 0.1): dropout of both heads (intent: before the ReLU
-            layer; slots: after it, as in the reference design).
+        classifier_hidden_size (`int`, defaults to 2048; formerly `head_hidden_size`): width of the
+            ReLU layer of both heads (`None`: linear heads).
+        classifier_dropout (`float`, defaults to 0.1; formerly `head_dropout`): dropout of both
+            heads (intent: before the ReLU layer; slots: after it, as in the reference design).
         max_words (`int`, *optional*): longest utterance in words; longer ones are truncated by
             the collator and the pipeline (with a warning).
         sentence_pooling (`str`, defaults to `"max"`): pooling of the intent features over time
@@ -68,6 +73,7 @@ class SharedPrivateConfig(TransferConfig):
 
     model_type = "hf_transfer_shared_private"
     keys_to_ignore_at_inference = ["intent_loss", "slot_loss"]
+    attribute_map = {**TransferConfig.attribute_map, "head_hidden_size": "classifier_hidden_size", "head_dropout": "classifier_dropout"}
 
     def __init__(
         self,
@@ -76,27 +82,31 @@ class SharedPrivateConfig(TransferConfig):
         intent_loss_weight: float = 0.75,
         slot_loss_weight: float = 0.25,
         use_private: bool = True,
-        private_encoder: str = "full",
+        private_encoder_type: str = "copy",
         use_crf: bool = True,
         crf_constraints: str | None = "auto",
-        head_hidden_size: int | None = 2048,
-        head_dropout: float = 0.1,
+        classifier_hidden_size: int | None = 2048,
+        classifier_dropout: float = 0.1,
         max_words: int | None = None,
         sentence_pooling: str | None = "max",
         **kwargs,
     ):
+        # old names (config.json files and code from before the shared vocabulary)
+        private_encoder_type = pop_renamed(kwargs, "private_encoder", private_encoder_type, OLD_PRIVATE_ENCODER_VALUES)
+        classifier_hidden_size = pop_renamed(kwargs, "head_hidden_size", classifier_hidden_size)
+        classifier_dropout = pop_renamed(kwargs, "head_dropout", classifier_dropout)
         for name, value in (("intent_loss_weight", intent_loss_weight), ("slot_loss_weight", slot_loss_weight)):
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")
         if intent_loss_weight == 0 and slot_loss_weight == 0:
             raise ValueError("intent_loss_weight and slot_loss_weight are both 0: at least one task must be trained")
-        if private_encoder not in PRIVATE_ENCODERS:
-            raise ValueError(f"private_encoder must be one of {PRIVATE_ENCODERS}, got {private_encoder!r}")
+        if private_encoder_type not in PRIVATE_ENCODER_TYPES:
+            raise ValueError(f"private_encoder_type must be one of {PRIVATE_ENCODER_TYPES}, got {private_encoder_type!r}")
         crf_constraints = check_crf_constraints(crf_constraints)
-        if head_hidden_size is not None and int(head_hidden_size) < 1:
-            raise ValueError(f"head_hidden_size must be a positive width or None, got {head_hidden_size!r}")
-        if not 0.0 <= float(head_dropout) < 1.0:
-            raise ValueError(f"head_dropout must be in [0, 1), got {head_dropout!r}")
+        if classifier_hidden_size is not None and int(classifier_hidden_size) < 1:
+            raise ValueError(f"classifier_hidden_size must be a positive width or None, got {classifier_hidden_size!r}")
+        if not 0.0 <= float(classifier_dropout) < 1.0:
+            raise ValueError(f"classifier_dropout must be in [0, 1), got {classifier_dropout!r}")
         if max_words is not None and int(max_words) < 1:
             raise ValueError(f"max_words must be a positive number of words or None, got {max_words!r}")
         self.id2tag = _int_keys(id2tag, "id2tag")
@@ -106,15 +116,30 @@ class SharedPrivateConfig(TransferConfig):
         self.intent_loss_weight = float(intent_loss_weight)
         self.slot_loss_weight = float(slot_loss_weight)
         self.use_private = bool(use_private)
-        self.private_encoder = private_encoder
+        self.private_encoder_type = private_encoder_type
         self.use_crf = bool(use_crf)
         self.crf_constraints = crf_constraints
-        self.head_hidden_size = None if head_hidden_size is None else int(head_hidden_size)
-        self.head_dropout = float(head_dropout)
         self.max_words = None if max_words is None else int(max_words)
-        super().__init__(sentence_pooling=sentence_pooling, **kwargs)
+        super().__init__(
+            sentence_pooling=sentence_pooling,
+            classifier_hidden_size=None if classifier_hidden_size is None else int(classifier_hidden_size),
+            classifier_dropout=float(classifier_dropout),
+            **kwargs,
+        )
         if getattr(self, "label2id", None) is None and getattr(self, "id2label", None):
             self.label2id = {v: k for k, v in self.id2label.items()}  # transformers 5 leaves it unset
+
+    @property
+    def private_encoder(self) -> str:
+        """The old name of `private_encoder_type`, with its old values (`"full"`, `"bcnn_tower"`)."""
+        return {new: old for old, new in OLD_PRIVATE_ENCODER_VALUES.items()}[self.private_encoder_type]
+
+    @private_encoder.setter
+    def private_encoder(self, value: str) -> None:
+        value = OLD_PRIVATE_ENCODER_VALUES.get(value, value)
+        if value not in PRIVATE_ENCODER_TYPES:
+            raise ValueError(f"private_encoder_type must be one of {PRIVATE_ENCODER_TYPES}, got {value!r}")
+        self.private_encoder_type = value
 
     @property
     def num_tags(self) -> int:

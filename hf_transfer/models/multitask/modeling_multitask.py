@@ -19,13 +19,13 @@ import torch
 from torch import nn
 from transformers.utils import ModelOutput
 
-from ...encoders.bcnn import BCNNTower
-from ...encoders.outputs import EncoderOutput
 from ...encoders.pooling import word_level_inputs
+from ...encoders.private import PrivateEncoder
 from ...layers.crf import CRF, CRFTaggingMixin, decode_tags, tagging_loss
 from ...layers.heads import ClassificationHead
-from ..transfer.modeling_transfer import TransferPreTrainedModel, build_encoder
+from ...modeling_utils import TransferPreTrainedModel, build_encoder
 from .configuration_multitask import SharedPrivateConfig
+
 
 IGNORE_INDEX = -100
 
@@ -40,8 +40,9 @@ class SharedPrivateOutput(ModelOutput):
         slot_loss: CRF negative log-likelihood (mean over utterances) or token cross-entropy.
         intent_logits: `[batch, num_intents]`.
         slot_logits: `[batch, words, num_tags]` word-level emissions (never sub-word pieces).
-        slot_paths: `[batch, words]` decoded tag ids (CRF Viterbi, or argmax without CRF), -100
-            at padding; returned in eval mode or with `return_slot_paths=True`.
+        tag_paths: `[batch, words]` decoded tag ids (CRF Viterbi, or argmax without CRF), -100
+            at padding; returned in eval mode or with `return_tag_paths=True` (the multilingual
+            tagger's name; formerly `slot_paths`, still readable).
     """
 
     loss: torch.Tensor | None = None
@@ -49,27 +50,12 @@ class SharedPrivateOutput(ModelOutput):
     slot_loss: torch.Tensor | None = None
     intent_logits: torch.Tensor | None = None
     slot_logits: torch.Tensor | None = None
-    slot_paths: torch.Tensor | None = None
-
-
-class _Tower(nn.Module):
-    """A private BCNN tower over another module's token features (embeddings or a shared
-    encoder's outputs), returning an `EncoderOutput` like the full encoders do."""
-
-    def __init__(self, input_dim, kernel_sizes, num_filters, word_pooling, sentence_pooling, dropout=0.0):
-        super().__init__()
-        self.dropout = nn.Dropout(dropout)
-        self.tower = BCNNTower(input_dim, kernel_sizes, num_filters)
-        self.word_pooling = word_pooling
-        self.sentence_pooling = sentence_pooling
+    tag_paths: torch.Tensor | None = None
 
     @property
-    def hidden_size(self) -> int:
-        return self.tower.output_dim
-
-    def forward(self, features, token_mask, word_ids=None, num_words=None) -> EncoderOutput:
-        tokens = self.tower(self.dropout(features), token_mask)
-        return EncoderOutput.from_tokens(tokens, token_mask, word_ids, self.word_pooling, self.sentence_pooling, num_words)
+    def slot_paths(self) -> torch.Tensor | None:
+        """The old name of `tag_paths`."""
+        return self.tag_paths
 
 
 class SharedPrivateForIntentAndSlotFilling(CRFTaggingMixin, TransferPreTrainedModel):
@@ -77,16 +63,16 @@ class SharedPrivateForIntentAndSlotFilling(CRFTaggingMixin, TransferPreTrainedMo
 
     Encoders:
     - BCNN (`encoder_type="bcnn"`): one embedding; the shared extractor is a `BCNN` and the
-      private ones are BCNN towers over the same embeddings (the reference design), or with
-      `private_encoder="bcnn_tower"` towers over the shared BCNN's features.
+      private ones (`PrivateEncoder`) are BCNN towers over the same embeddings (the reference
+      design), or with `private_encoder_type="tower"` towers over the shared BCNN's features.
     - Transformer (`encoder_type="backbone"`, build with `from_backbone(path, ...)`):
-      `private_encoder="full"` uses three copies of the transformer (each fine-tuned; 3x the
-      parameters and compute); `"bcnn_tower"` one shared transformer and light BCNN towers over
+      `private_encoder_type="copy"` uses three copies of the transformer (each fine-tuned; 3x
+      the parameters and compute); `"tower"` one shared transformer and light BCNN towers over
       its token features (about the cost of one transformer).
     - `use_private=False`: shared-only (one encoder, two heads). A loss weight of 0 drops a
       task (its head and private extractor are not built): single-task models.
 
-    Heads (`head_hidden_size=2048` is the reference design): intent: concat -> pool over time
+    Heads (`classifier_hidden_size=2048` is the reference design): intent: concat -> pool over time
     -> dropout -> Linear+ReLU -> Linear, cross-entropy; slots: concat per word -> Linear+ReLU
     -> dropout -> Linear -> CRF.
 
@@ -109,7 +95,7 @@ class SharedPrivateForIntentAndSlotFilling(CRFTaggingMixin, TransferPreTrainedMo
         shared_dim = config.encoder_hidden_size
         self.intent_encoder = self._private() if config.use_private and config.predicts_intent else None
         self.slot_encoder = self._private() if config.use_private and config.predicts_slots else None
-        hidden, dropout = config.head_hidden_size, config.head_dropout
+        hidden, dropout = config.classifier_hidden_size, config.classifier_dropout
         if config.predicts_intent:
             in_dim = shared_dim + (self.intent_encoder.hidden_size if self.intent_encoder is not None else 0)
             self.intent_head = ClassificationHead(in_dim, config.num_labels, hidden, dropout)
@@ -124,25 +110,32 @@ class SharedPrivateForIntentAndSlotFilling(CRFTaggingMixin, TransferPreTrainedMo
         self.post_init()
 
     def _private(self) -> nn.Module:
+        """One private extractor: a `PrivateEncoder` tower over the shared encoder's token features
+        (`"tower"`) or over the shared BCNN's embeddings (`"copy"` of a BCNN: the reference
+        design), or a full copy of the transformer (`"copy"` of a backbone; a plain encoder, so
+        the parameter names of saved models stay `intent_encoder.model.*`)."""
         config = self.config
-        if config.private_encoder == "bcnn_tower":
-            input_dim = config.encoder_hidden_size
+        if config.private_encoder_type == "tower":
+            input_size, dropout = config.encoder_hidden_size, 0.0
         elif config.encoder_type == "bcnn":
-            input_dim = config.embedding_dim
+            input_size, dropout = config.embedding_size, config.embedding_dropout
         else:
             return build_encoder(config)  # a full copy of the transformer
-        return _Tower(input_dim, config.kernel_sizes, config.num_filters, config.word_pooling, config.sentence_pooling, config.embedding_dropout if config.private_encoder == "full" else 0.0)
+        return PrivateEncoder(
+            input_size, config.kernel_sizes, config.num_filters, word_pooling=config.word_pooling, sentence_pooling=config.sentence_pooling, dropout=dropout
+        )
 
     def get_input_embeddings(self):
         return self.shared_encoder.get_input_embeddings()
 
     def _extract(self, encoder, input_ids, attention_mask, word_ids, token_type_ids, num_words, shared):
         """Features of one private extractor."""
-        if isinstance(encoder, _Tower):
-            if self.config.private_encoder == "bcnn_tower":
-                return encoder(shared.token_hidden_state, shared.token_mask, word_ids, num_words)
-            embeds = self.shared_encoder.get_input_embeddings()(input_ids)
-            return encoder(embeds, shared.token_mask, word_ids, num_words)
+        if isinstance(encoder, PrivateEncoder):
+            if self.config.private_encoder_type == "tower":
+                features = shared.token_hidden_state
+            else:
+                features = self.shared_encoder.get_input_embeddings()(input_ids)
+            return encoder(attention_mask=shared.token_mask, word_ids=word_ids, num_words=num_words, features=features)
         return encoder(input_ids=input_ids, attention_mask=attention_mask, word_ids=word_ids, token_type_ids=token_type_ids, num_words=num_words)
 
     def forward(
@@ -153,6 +146,7 @@ class SharedPrivateForIntentAndSlotFilling(CRFTaggingMixin, TransferPreTrainedMo
         token_type_ids: torch.Tensor | None = None,
         intent_labels: torch.Tensor | None = None,
         slot_labels: torch.Tensor | None = None,
+        return_tag_paths: bool | None = None,
         return_slot_paths: bool | None = None,
     ) -> SharedPrivateOutput:
         r"""
@@ -162,9 +156,12 @@ class SharedPrivateForIntentAndSlotFilling(CRFTaggingMixin, TransferPreTrainedMo
                 padding (`tokenize_words`); without it every token counts as a word.
             intent_labels: `[batch]` intent ids.
             slot_labels: `[batch, words]` tag ids per word, -100 at padding (and at words to ignore).
-            return_slot_paths: decode the best tag paths (default: in eval mode only).
+            return_tag_paths: decode the best tag paths (default: in eval mode only);
+                `return_slot_paths` is its old name.
         """
         config = self.config
+        if return_tag_paths is None:
+            return_tag_paths = return_slot_paths
         if input_ids is None:
             raise ValueError("SharedPrivateForIntentAndSlotFilling.forward needs input_ids")
         attention_mask, word_ids, num_words = word_level_inputs(input_ids, attention_mask, word_ids, slot_labels, config.pad_token_id, "slot_labels")
@@ -173,7 +170,7 @@ class SharedPrivateForIntentAndSlotFilling(CRFTaggingMixin, TransferPreTrainedMo
             num_words = shared.last_hidden_state.shape[1]
 
         losses, weights = {}, {}
-        intent_logits = slot_logits = slot_paths = None
+        intent_logits = slot_logits = tag_paths = None
         if config.predicts_intent:
             feats = [shared.pooler_output]
             if self.intent_encoder is not None:
@@ -191,8 +188,8 @@ class SharedPrivateForIntentAndSlotFilling(CRFTaggingMixin, TransferPreTrainedMo
             if slot_labels is not None:
                 losses["slot"] = tagging_loss(self.crf, slot_logits, slot_labels, word_mask)
                 weights["slot"] = config.slot_loss_weight
-            if return_slot_paths or (return_slot_paths is None and not self.training):
-                slot_paths = self.decode_slots(slot_logits, word_mask)
+            if return_tag_paths or (return_tag_paths is None and not self.training):
+                tag_paths = self.decode_tags(slot_logits, word_mask)
         loss = None
         if losses:
             loss = sum(weights[k] * v for k, v in losses.items())
@@ -202,22 +199,26 @@ class SharedPrivateForIntentAndSlotFilling(CRFTaggingMixin, TransferPreTrainedMo
             slot_loss=losses.get("slot"),
             intent_logits=intent_logits,
             slot_logits=slot_logits,
-            slot_paths=slot_paths,
+            tag_paths=tag_paths,
         )
 
     @torch.no_grad()
-    def decode_slots(self, slot_logits: torch.Tensor, word_mask: torch.Tensor) -> torch.Tensor:
+    def decode_tags(self, slot_logits: torch.Tensor, word_mask: torch.Tensor) -> torch.Tensor:
         """Best tag ids per word `[batch, words]`, -100 at padding: constrained Viterbi with a
         CRF, else the argmax of the emissions."""
         return decode_tags(self.crf, slot_logits, word_mask, self.crf_constraints())
+
+    def decode_slots(self, slot_logits: torch.Tensor, word_mask: torch.Tensor) -> torch.Tensor:
+        """The old name of `decode_tags`."""
+        return self.decode_tags(slot_logits, word_mask)
 
 
 def make_compute_metrics(config: SharedPrivateConfig):
     """A `Trainer` `compute_metrics` for this model: intent accuracy, slot precision / recall /
     F1 (seqeval, entity level) and exact-frame accuracy, in percent, computed on the decoded
-    `slot_paths` (Viterbi with a CRF), never on the emissions' argmax.
+    `tag_paths` (Viterbi with a CRF), never on the emissions' argmax.
 
-    Expects the model's eval predictions (`intent_logits`, `slot_logits`, `slot_paths` in that
+    Expects the model's eval predictions (`intent_logits`, `slot_logits`, `tag_paths` in that
     order, the losses being ignored through `config.keys_to_ignore_at_inference`) and labels in
     the order `label_names=["intent_labels", "slot_labels"]` (or `["slot_labels"]`)."""
     from ...metrics import align_tag_paths, compute_joint_metrics, intent_accuracy, outside_tag_id
@@ -231,14 +232,14 @@ def make_compute_metrics(config: SharedPrivateConfig):
         preds = list(preds) if isinstance(preds, (tuple, list)) else [preds]
         labels = list(labels) if isinstance(labels, (tuple, list)) else [labels]
         intent_logits = preds.pop(0) if config.predicts_intent else None
-        slot_paths = preds[-1] if config.predicts_slots else None
+        tag_paths = preds[-1] if config.predicts_slots else None
         if len(labels) == 2:
             intent_labels, slot_labels = labels
         elif config.predicts_intent and not config.predicts_slots:
             intent_labels, slot_labels = labels[0], None
         else:
             intent_labels, slot_labels = None, labels[0]
-        if slot_paths is None or slot_labels is None:
+        if tag_paths is None or slot_labels is None:
             if intent_logits is None or intent_labels is None:
                 raise ValueError("compute_metrics: no intent or slot predictions with labels; check label_names")
             return {"intent_accuracy": 100.0 * intent_accuracy(np.asarray(intent_logits).argmax(-1).tolist(), np.asarray(intent_labels).tolist())}
@@ -247,7 +248,7 @@ def make_compute_metrics(config: SharedPrivateConfig):
         return compute_joint_metrics(
             None if intent_logits is None else np.asarray(intent_logits).argmax(-1),
             None if intent_labels is None else np.asarray(intent_labels),
-            align_tag_paths(slot_paths, slot_labels, outside_id),
+            align_tag_paths(tag_paths, slot_labels, outside_id),
             np.asarray(slot_labels),
             id2intent,
             id2tag,

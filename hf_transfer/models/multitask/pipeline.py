@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import torch
 
 from ...data.collators import DataCollatorForWordLevel
+from ...tagging import tags_to_spans
+
 
 _WORD = re.compile(r"\S+")
 
@@ -22,28 +24,6 @@ def split_words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     """Whitespace words of `text` and their `(start, end)` character spans."""
     matches = list(_WORD.finditer(text))
     return [m.group(0) for m in matches], [m.span() for m in matches]
-
-
-def tags_to_spans(tags: Sequence[str]) -> list[tuple[str, int, int]]:
-    """`(type, first_word, last_word)` chunks of a BIO / BIOES tag sequence, read as conlleval
-    reads it: an `I-x` or `E-x` that does not continue an `x` chunk starts a new one."""
-    spans, current = [], None  # current = [type, start, end]
-    for i, tag in enumerate(list(tags) + ["O"]):
-        prefix, _, typ = tag.partition("-") if tag[:2] in {f"{p}-" for p in "BIESLU"} else ("O", "", "")
-        if prefix in ("I", "E", "L") and current is not None and current[0] == typ:
-            current[2] = i
-            if prefix in ("E", "L"):
-                spans.append(tuple(current))
-                current = None
-            continue
-        if current is not None:
-            spans.append(tuple(current))
-            current = None
-        if prefix in ("B", "I"):
-            current = [typ, i, i]
-        elif prefix in ("S", "U", "E", "L"):
-            spans.append((typ, i, i))
-    return spans
 
 
 class IntentSlotPipeline:
@@ -89,7 +69,7 @@ class IntentSlotPipeline:
         self.collator._note_truncation(sum(k < len(w) for k, (w, _) in zip(kept, split)))
         device = next(self.model.parameters()).device
         inputs = {k: v.to(device) for k, v in enc.items() if k in ("input_ids", "attention_mask", "word_ids", "token_type_ids")}
-        out = self.model(**inputs, return_slot_paths=True)
+        out = self.model(**inputs, return_tag_paths=True)
         results = []
         probs = out.intent_logits.softmax(-1) if out.intent_logits is not None else None
         for i, text in enumerate(texts):
@@ -98,9 +78,9 @@ class IntentSlotPipeline:
                 score, idx = probs[i].max(-1)
                 result["intent"] = config.id2label[int(idx)]
                 result["score"] = float(score)
-            if out.slot_paths is not None:
+            if out.tag_paths is not None:
                 words, spans = split[i]
-                path = out.slot_paths[i, : kept[i]].tolist()
+                path = out.tag_paths[i, : kept[i]].tolist()
                 tags = [config.id2tag[t] if t >= 0 else "O" for t in path]
                 for typ, first, last in tags_to_spans(tags):
                     s, e = spans[first][0], spans[last][1]
