@@ -43,6 +43,7 @@ from hf_transfer.models.fewshot import (
 )
 from hf_transfer.training.episodic import EpisodicTrainer, evaluate_episodes
 
+
 log = logging.getLogger("bench_fewshot")
 CACHE = pathlib.Path.home() / ".cache" / "hf_transfer"
 SETFIT_ADAPT_MS_5SHOT = 66_000  # BENCHMARKS.md anchor: SetFit, median per 5-way 5-shot episode
@@ -218,7 +219,7 @@ def train_method(method, setup, args):
     from hf_transfer.data.tokenization import build_bcnn_tokenizer
 
     base_train = filter_classes(setup.train, setup.base)
-    common = dict(max_seq_length=64)
+    common = dict(max_length=64)
     if method == "bcnn":
         tokenizer = build_bcnn_tokenizer(list(base_train["text"]))
         model = PrototypicalNetwork(PrototypicalNetwork.config_class(encoder_type="bcnn", vocab_size=len(tokenizer), distance="cosine", **common))
@@ -349,7 +350,7 @@ def main(argv=None):
     recs: list[dict] = []
     if {"frozen", "zeroshot", "generalised", "adapt"} & set(parts):
         model, tokenizer = load_frozen()
-        table = encode_cached(model, tokenizer, setup.texts_needed(), key=f"all-MiniLM-L6-v2|mean|{model.config.max_seq_length}")
+        table = encode_cached(model, tokenizer, setup.texts_needed(), key=f"all-MiniLM-L6-v2|mean|{model.config.max_length}")
         if "frozen" in parts:
             recs += part_frozen(setup, table)
         if "generalised" in parts:

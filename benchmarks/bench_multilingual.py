@@ -1,4 +1,5 @@
-"""Adversarial multilingual benchmarks (issue 5), every run through `examples/run_multilingual.py`.
+"""Adversarial multilingual benchmarks (issue 5), every run through
+`hf_transfer.training.multilingual.train_multilingual`.
 
 - seed data (Russian `eyu` + Spanish `xiyu`, 6 intents): test accuracy of `separate` per-language
   models, the `joint` model (shared encoder only), `shared_private` (no adversary), `adversarial`
@@ -18,116 +19,194 @@
   run; joint and full model may run as two processes side by side), then `--summarize_seeds`
   writes `multilingual_xsid_e5_seeds.json`: per variant the mean held-out score and the mean gain
   over the joint run of the same seed and settings, with standard deviation and error;
+- other adversarial settings of a run: `--adversarial_weight`, `--difference_weight`,
+  `--grl_schedule` with a `--name_tag` (e.g. `--grl_schedule dann --adversarial_weight 0.2
+  --name_tag dann_aw0.2`);
 - `adversarial_diff_unlabeled` (xSID, not zero-shot): the held-out languages' `valid` texts reach
   the discriminator and the difference loss without their labels.
+
+The variants are declared once, in `SEED_VARIANTS` and `XSID_VARIANTS` (benchmark variant ->
+`MultilingualArguments` overrides). Every model trains into a temporary directory; the
+`adversarial_diff` run of an untagged part keeps its feature projection as
+`<results>/multilingual_<part data>_<encoder>_adversarial_diff.png`.
 
     python -m benchmarks.bench_multilingual --part seed_bcnn            # ~minutes on 2 cores
     python -m benchmarks.bench_multilingual --part xsid_e5 --epochs 3   # long: e5 has 12 layers
     python -m benchmarks.bench_multilingual --part xsid_slots_e5        # slot filling (token head + CRF)
     python -m benchmarks.bench_multilingual --part xsid_e5 --summarize_seeds
+    python -m benchmarks.bench_multilingual --part seed_bcnn --max_steps 2 --max_train_samples 64 \
+        --embedding_size 16 --num_filters 8 --results_dir /tmp/ml-results     # a quick check of the code paths
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import contextlib
+import dataclasses
 import json
+import operator
 import re
-import sys
+import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import RESULTS_DIR, merge_results, record, write_results
+from benchmarks import common
+from benchmarks.common import SHARED_DATA, merge_results, record, write_results
+from hf_transfer.training.multilingual import (
+    XSID_LANGUAGES,
+    MultilingualArguments,
+    MultilingualTrainingArguments,
+    train_multilingual,
+)
 
-REPO = Path(__file__).resolve().parents[1]
-VARIANTS = ["separate", "joint", "shared_private", "adversarial", "adversarial_diff"]
-# xSID only: the full model whose task head learned to do without private features
-# (`--private_dropout`) and reads shared features only for languages held out of training
+
+# ------------------------------------------------------------------------------ the variants
+# benchmark variant -> `MultilingualArguments` overrides. A value may be a function of the
+# benchmark's options (`_option("adversarial_weight")`: the value of `--adversarial_weight`);
+# every override besides `variant` is also recorded in the variant's settings.
+
+
+def _option(name: str):
+    """The value of the benchmark option `--name`."""
+    return operator.attrgetter(name)
+
+
+def _heldout_languages(args) -> str:
+    """The xSID languages not in `--xsid_train_languages`, comma-separated."""
+    return ",".join(x for x in XSID_LANGUAGES if x not in args.xsid_train_languages.split(","))
+
+
+ADVERSARY = {"adversarial_weight": _option("adversarial_weight"), "grl_schedule": _option("grl_schedule")}
+DIFFERENCE = {"difference_weight": _option("difference_weight")}
+# the task head learns to do without private features, and reads shared ones only for the
+# languages it had no labels for
+SHARED_FOR_HELDOUT = {"private_dropout": _option("private_dropout"), "heldout_private_features": "zeros"}
+# the held-out languages' `valid` texts reach the discriminator without their labels (Chen et al., TACL 2018)
+UNLABELED_HELDOUT = {"unlabeled_languages": _heldout_languages}
+
+# seed data: the library's ablation variants with its default adversarial settings
+SEED_VARIANTS = {
+    "separate": {"variant": "joint"},  # one model per language, trained and tested on it alone (PER_LANGUAGE)
+    "joint": {"variant": "joint"},
+    "shared_private": {"variant": "shared_private"},
+    "adversarial": {"variant": "adversarial"},
+    "adversarial_diff": {"variant": "adversarial_diff"},
+}
+PER_LANGUAGE = ("separate",)
+SEED_LANGUAGES = ("eyu", "xiyu")
+# xSID only: the full model that reads shared features only for languages held out of training
 ZERO_SHOT_VARIANT = "adversarial_diff_shared_heldout"
 # xSID only, not zero-shot: the full model whose discriminator also reads the held-out languages'
-# `valid` texts without their labels (Chen et al., TACL 2018); the joint model cannot use them
+# unlabelled text; the joint model cannot use them
 UNLABELED_VARIANT = "adversarial_diff_unlabeled"
 # the same, with the task head reading shared features only for the languages it had no labels for
 UNLABELED_SHARED_VARIANT = "adversarial_diff_unlabeled_shared"
-FULL_VARIANTS = ("adversarial_diff", ZERO_SHOT_VARIANT, UNLABELED_VARIANT, UNLABELED_SHARED_VARIANT)  # adversary + difference loss
-VARIANT_ONLY = ("private_dropout", "heldout_private_features", "adversarial_weight", "grl_schedule", "difference_weight", "unlabeled_languages")  # see _variant_args
+# xSID (`separate` does not apply: held-out languages have no data of their own)
+XSID_VARIANTS = {
+    "joint": {"variant": "joint"},
+    "shared_private": {"variant": "shared_private"},
+    "adversarial": {"variant": "adversarial", **ADVERSARY},
+    "adversarial_diff": {"variant": "adversarial_diff", **ADVERSARY, **DIFFERENCE},
+    ZERO_SHOT_VARIANT: {"variant": "adversarial_diff", **SHARED_FOR_HELDOUT, **ADVERSARY, **DIFFERENCE},
+    UNLABELED_VARIANT: {"variant": "adversarial_diff", **UNLABELED_HELDOUT, **ADVERSARY, **DIFFERENCE},
+    UNLABELED_SHARED_VARIANT: {"variant": "adversarial_diff", **UNLABELED_HELDOUT, **SHARED_FOR_HELDOUT, **ADVERSARY, **DIFFERENCE},
+}
+XSID_DEFAULT_VARIANTS = ("joint", "adversarial_diff")
+VARIANTS = list(SEED_VARIANTS)
+FULL_VARIANTS = tuple(name for name, o in XSID_VARIANTS.items() if o["variant"] == "adversarial_diff")  # adversary + difference loss
+# the settings only some variants set (never averaged across in the seed summary)
+VARIANT_ONLY = tuple(dict.fromkeys(key for o in XSID_VARIANTS.values() for key in o if key != "variant"))
+PICTURE_VARIANT = "adversarial_diff"  # the run whose feature projection is kept
+
+# `--part` encoder -> encoder overrides and learning rates (BCNN: every layer at head_learning_rate)
+ENCODERS = {
+    "bcnn": {"encoder_type": "bcnn", "head_learning_rate": 1e-3},
+    "e5": {"encoder_type": "backbone", "learning_rate": 5e-5, "head_learning_rate": 1e-3},
+}
+FAMILY_FIELDS = frozenset(f.name for f in dataclasses.fields(MultilingualArguments))
 
 
-def _variant_args(variant: str, args) -> tuple[list[str], dict]:
-    """Example arguments and extra record settings of a benchmark variant."""
-    argv, settings = ["--variant", variant], {}
-    if variant == ZERO_SHOT_VARIANT:
-        argv = ["--variant", "adversarial_diff", "--private_dropout", str(args.private_dropout), "--heldout_private_features", "zeros"]
-        settings = {"private_dropout": args.private_dropout, "heldout_private_features": "zeros"}
-    if variant in (UNLABELED_VARIANT, UNLABELED_SHARED_VARIANT):
-        heldout = ",".join(x for x in _example().XSID_LANGUAGES if x not in args.xsid_train_languages.split(","))
-        argv = ["--variant", "adversarial_diff", "--unlabeled_languages", heldout]
-        settings = {"unlabeled_languages": heldout}
-    if variant == UNLABELED_SHARED_VARIANT:
-        argv += ["--private_dropout", str(args.private_dropout), "--heldout_private_features", "zeros"]
-        settings |= {"private_dropout": args.private_dropout, "heldout_private_features": "zeros"}
-    if variant == "adversarial" or variant in FULL_VARIANTS:
-        argv += ["--adversarial_weight", str(args.adversarial_weight), "--grl_schedule", args.grl_schedule]
-        settings |= {"adversarial_weight": args.adversarial_weight, "grl_schedule": args.grl_schedule}
-    if variant in FULL_VARIANTS:
-        argv += ["--difference_weight", str(args.difference_weight)]
-        settings["difference_weight"] = args.difference_weight
-    return argv, settings
+def _variant_args(variant: str, args, variants: dict = XSID_VARIANTS) -> tuple[dict, dict]:
+    """`MultilingualArguments` overrides and extra record settings of a benchmark variant."""
+    overrides = {key: value(args) if callable(value) else value for key, value in variants[variant].items()}
+    return overrides, {k: v for k, v in overrides.items() if k != "variant"}
 
 
-def _example():
-    spec = importlib.util.spec_from_file_location("run_multilingual", REPO / "examples" / "run_multilingual.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+@contextlib.contextmanager
+def results_dir(path):
+    """Results (and pictures) written under `path` instead of `benchmarks/results` (None: no change)."""
+    old = common.RESULTS_DIR
+    if path is not None:
+        common.RESULTS_DIR = Path(path)
+    try:
+        yield common.RESULTS_DIR
+    finally:
+        common.RESULTS_DIR = old
 
 
-def run(example, argv: list[str], out_dir: Path) -> dict:
-    model_args, data_args, training_args = example.parse(argv + ["--output_dir", str(out_dir), "--eval_strategy", "no", "--logging_strategy", "no"])
-    if model_args.encoder == "e5" and "--learning_rate" not in argv:
-        training_args.learning_rate = 5e-5
+def build_arguments(overrides: dict, out_dir: Path) -> tuple[MultilingualArguments, MultilingualTrainingArguments]:
+    """The family's arguments from `overrides`, which name fields of `MultilingualArguments` and of
+    `MultilingualTrainingArguments` alike; the run trains into `out_dir` with no evaluation during
+    training and no logs."""
+    family = {k: v for k, v in overrides.items() if k in FAMILY_FIELDS}
+    training = {k: v for k, v in overrides.items() if k not in FAMILY_FIELDS}
+    training_args = MultilingualTrainingArguments(
+        output_dir=str(out_dir), eval_strategy="no", logging_strategy="no", report_to="none", disable_tqdm=True, **training
+    )
+    return MultilingualArguments(**family), training_args
+
+
+def run(overrides: dict, out_dir: Path) -> dict:
+    """Train and test one model through `train_multilingual`; its metrics, with the wall time."""
+    args, training_args = build_arguments(overrides, out_dir)
     start = time.perf_counter()
-    metrics = example.train_and_evaluate(model_args, data_args, training_args)
+    metrics = train_multilingual(args, training_args)
     metrics["wall_s"] = round(time.perf_counter() - start, 1)
-    print(json.dumps({"argv": argv, **metrics}), flush=True)
+    print(json.dumps({"run": overrides, **metrics}), flush=True)
     return metrics
 
 
-def seed_part(example, encoder: str, args, tmp: Path) -> list[dict]:
-    common = ["--dataset", "seed", "--encoder", encoder, "--seed", str(args.seed), "--num_train_epochs", str(args.epochs)]
-    if args.max_train_samples:
-        common += ["--max_train_samples", str(args.max_train_samples)]
+def _common_overrides(dataset: str, encoder: str, args) -> dict:
+    """What every run of a part shares: data, encoder, seed, schedule, sizes, threads."""
+    overrides = {"dataset": dataset, **ENCODERS[encoder], "seed": args.seed, "num_train_epochs": args.epochs}
     if encoder == "bcnn":
-        common += ["--embedding_dim", str(args.embedding_dim), "--num_filters", str(args.num_filters)]
-    if args.threads:
-        common += ["--threads", str(args.threads)]
+        overrides |= {"embedding_size": args.embedding_size, "num_filters": args.num_filters}
+    if args.torch_threads:
+        overrides["torch_threads"] = args.torch_threads
     if args.max_steps:
-        common += ["--max_steps", str(args.max_steps)]
+        overrides["max_steps"] = args.max_steps
+    return overrides
+
+
+def seed_part(encoder: str, args, tmp: Path) -> list[dict]:
+    shared = _common_overrides("seed", encoder, args)
+    if args.max_train_samples:
+        shared["max_train_samples"] = args.max_train_samples
     infix = "" if encoder == "bcnn" else "e5."
     records, settings = [], {"encoder": encoder, "epochs": args.epochs, "seed": args.seed, "max_train_samples": args.max_train_samples,
-                             "max_steps": args.max_steps, "embedding_dim": args.embedding_dim, "num_filters": args.num_filters, "adversarial_weight": 0.05, "difference_weight": 1.0, "private_encoders": "single",
+                             "max_steps": args.max_steps, "embedding_dim": args.embedding_size, "num_filters": args.num_filters, "adversarial_weight": 0.05, "difference_weight": 1.0, "private_encoders": "single",
                              "learning_rate": 5e-5 if encoder == "e5" else 1e-3, "head_learning_rate": 1e-3 if encoder == "e5" else None}
     variants = args.variants.split(",") if args.variants else VARIANTS
     for variant in variants:
-        if variant == "separate":
+        overrides, _ = _variant_args(variant, args, SEED_VARIANTS)
+        if variant in PER_LANGUAGE:
             per_lang = {}
-            for lang in ("eyu", "xiyu"):
-                m = run(example, common + ["--projection", "none", "--variant", "joint", "--train_languages", lang, "--test_languages", lang], tmp / f"seed_{encoder}_sep_{lang}")
+            for lang in SEED_LANGUAGES:
+                m = run({**shared, **overrides, "projection": "none", "train_languages": lang, "test_languages": lang}, tmp / f"seed_{encoder}_{variant}_{lang}")
                 per_lang[lang] = m[f"test_accuracy_{lang}"]
             metrics = {f"test_accuracy_{k}": v for k, v in per_lang.items()}
             counts = _seed_test_counts()
             metrics["test_accuracy"] = sum(per_lang[x] * counts[x] for x in per_lang) / sum(counts[x] for x in per_lang)
         else:
-            picture = variant == "adversarial_diff"
-            out = REPO / "benchmarks" / "results" / f"multilingual_seed_{encoder}_{variant}" if picture else tmp / f"seed_{encoder}_{variant}"
-            metrics = run(example, common + ["--projection", "pca" if picture else "none", "--variant", variant], out)
+            picture = variant == PICTURE_VARIANT
+            out = tmp / f"seed_{encoder}_{variant}"
+            metrics = run({**shared, **overrides, "projection": "pca" if picture else "none"}, out)
             if picture:
-                _keep_png_only(out)
+                _keep_picture(out, f"multilingual_seed_{encoder}_{variant}")
         s = {**settings, "variant": variant, "wall_s": metrics.get("wall_s")}
         records.append(record(f"multilingual.seed.{infix}{variant}.accuracy", metrics["test_accuracy"], "%", "higher", s))
-        for lang in ("eyu", "xiyu"):
+        for lang in SEED_LANGUAGES:
             records.append(record(f"multilingual.seed.{infix}{variant}.accuracy_{lang}", metrics[f"test_accuracy_{lang}"], "%", "higher", s))
         if "test_discriminator_accuracy" in metrics:
             records.append(record(f"multilingual.seed.{infix}{variant}.discriminator_accuracy_gap",
@@ -142,54 +221,46 @@ def seed_part(example, encoder: str, args, tmp: Path) -> list[dict]:
 
 def _seed_test_counts() -> dict[str, int]:
     counts: dict[str, int] = {}
-    for line in (REPO.parent / "shared" / "data" / "seed" / "multi_lang.test.txt").read_text(encoding="utf-8").splitlines():
+    for line in (SHARED_DATA / "seed" / "multi_lang.test.txt").read_text(encoding="utf-8").splitlines():
         fields = line.split("\t")
         if len(fields) == 3 and fields[1].strip():
             counts[fields[2].strip()] = counts.get(fields[2].strip(), 0) + 1
     return counts
 
 
-def _keep_png_only(out: Path) -> None:
-    """Keep the projection picture of the benchmark run, not its weights."""
+def _keep_picture(out: Path, stem: str) -> None:
+    """Keep the feature projection of a benchmark run (`<results>/<stem>.png`), not its weights."""
     png = out / "features.png"
     if png.exists():
-        png.replace(out.with_suffix(".png"))
-    for f in sorted(out.glob("*"), reverse=True):
-        f.unlink()
-    out.rmdir()
+        common.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(png, common.RESULTS_DIR / f"{stem}.png")
+    shutil.rmtree(out, ignore_errors=True)
 
 
-def xsid_part(example, encoder: str, args, tmp: Path, task: str = "intents") -> list[dict]:
+def xsid_part(encoder: str, args, tmp: Path, task: str = "intents") -> list[dict]:
     train_languages = args.xsid_train_languages
     data = "xsid" if task == "intents" else "xsid_slots"  # record names and files
     score = "accuracy" if task == "intents" else "slot_f1"
-    common = ["--dataset", "xsid", "--task", task, "--encoder", encoder, "--seed", str(args.seed), "--num_train_epochs", str(args.epochs),
-              "--train_languages", train_languages, "--per_device_train_batch_size", "32"]
-    if encoder == "bcnn":
-        common += ["--embedding_dim", str(args.embedding_dim), "--num_filters", str(args.num_filters)]
-    if args.threads:
-        common += ["--threads", str(args.threads)]
-    if args.max_steps:
-        common += ["--max_steps", str(args.max_steps)]
-    if args.max_test_samples:
-        common += ["--max_test_samples", str(args.max_test_samples)]
+    shared = {**_common_overrides("xsid", encoder, args), "task": task, "train_languages": train_languages, "per_device_train_batch_size": 32}
+    if args.max_eval_samples:
+        shared["max_eval_samples"] = args.max_eval_samples
     infix = (f"{args.name_tag}." if args.name_tag else "") + ("" if encoder == "e5" else "bcnn.")
     settings = {"encoder": encoder, "epochs": args.epochs, "max_steps": args.max_steps, "seed": args.seed, "train_languages": train_languages,
-                "train_split": "valid", "test_split": "test", "max_test_samples": args.max_test_samples,
+                "train_split": "valid", "test_split": "test", "max_test_samples": args.max_eval_samples,
                 "learning_rate": 5e-5 if encoder == "e5" else 1e-3, "head_learning_rate": 1e-3 if encoder == "e5" else None}
     if task != "intents":
         settings["task"] = task
-    variants = args.variants.split(",") if args.variants else ["joint", "adversarial_diff"]
+    variants = args.variants.split(",") if args.variants else list(XSID_DEFAULT_VARIANTS)
     records, results = [], {}
     for variant in variants:
-        if variant == "separate":
-            continue  # held-out languages have no data of their own
-        picture = variant == "adversarial_diff" and not args.name_tag  # one picture, from the untagged run
-        out = REPO / "benchmarks" / "results" / f"multilingual_{data}_{encoder}_{variant}" if picture else tmp / f"{data}_{encoder}_{variant}"
-        variant_argv, variant_settings = _variant_args(variant, args)
-        m = run(example, common + variant_argv + ["--projection", "pca" if picture else "none"], out)
+        if variant not in XSID_VARIANTS:
+            continue  # `separate`: held-out languages have no data of their own
+        picture = variant == PICTURE_VARIANT and not args.name_tag  # one picture, from the untagged run
+        out = tmp / f"{data}_{encoder}_{variant}"
+        overrides, variant_settings = _variant_args(variant, args)
+        m = run({**shared, **overrides, "projection": "pca" if picture else "none"}, out)
         if picture:
-            _keep_png_only(out)
+            _keep_picture(out, f"multilingual_{data}_{encoder}_{variant}")
         results[variant] = m
         s = {**settings, "variant": variant, "wall_s": m.get("wall_s"), **variant_settings}
         records.append(record(f"multilingual.{data}.{infix}{variant}.heldout_{score}", m[f"test_{score}_heldout_languages"], "%", "higher", s))
@@ -207,7 +278,8 @@ def xsid_part(example, encoder: str, args, tmp: Path, task: str = "intents") -> 
         merge_results(args.stem or f"multilingual_{data}_{encoder}", records)
     # the gain needs both runs; they may come from two processes run side by side (same settings)
     stem = args.stem or f"multilingual_{data}_{encoder}"
-    merged = {r["name"]: r for r in json.loads((RESULTS_DIR / f"{stem}.json").read_text())}
+    path = common.RESULTS_DIR / f"{stem}.json"
+    merged = {r["name"]: r for r in json.loads(path.read_text())} if path.exists() else {}
     joint = merged.get(f"multilingual.{data}.{infix}joint.heldout_{score}")
     common_settings = lambda r: {k: v for k, v in r["settings"].items() if k not in ("variant", "wall_s") + VARIANT_ONLY}  # noqa: E731
     for full_name in FULL_VARIANTS:
@@ -287,10 +359,10 @@ def summarize_seeds(part: str) -> list[dict]:
     if dataset != "xsid":
         raise SystemExit(f"--summarize_seeds: --part must be an xSID part, got {part!r}")
     stem = f"multilingual_{part}"
-    records = [r for path in sorted(RESULTS_DIR.glob(f"{stem}*.json")) if path.stem != f"{stem}_seeds" for r in json.loads(path.read_text())]
+    records = [r for path in sorted(common.RESULTS_DIR.glob(f"{stem}*.json")) if path.stem != f"{stem}_seeds" for r in json.loads(path.read_text())]
     summary = seed_summary(records, data="xsid" if "_slots_" not in part else "xsid_slots", infix="" if encoder == "e5" else "bcnn.")
     if not summary:
-        raise SystemExit(f"--summarize_seeds: no figure of {RESULTS_DIR}/{stem}*.json has two seeds with the same settings")
+        raise SystemExit(f"--summarize_seeds: no figure of {common.RESULTS_DIR}/{stem}*.json has two seeds with the same settings")
     write_results(f"{stem}_seeds", summary)
     return summary
 
@@ -304,39 +376,50 @@ def _variant_label(settings: dict) -> str:
     return "_".join(parts) + "." if parts else ""
 
 
-def main(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--part", choices=["seed_bcnn", "seed_e5", "xsid_bcnn", "xsid_e5", "xsid_slots_bcnn", "xsid_slots_e5"], required=True)
     parser.add_argument("--variants", default=None, help="comma-separated subset of " + ",".join(VARIANTS) + f" (xSID also {ZERO_SHOT_VARIANT}, {UNLABELED_VARIANT}, {UNLABELED_SHARED_VARIANT})")
     parser.add_argument("--epochs", type=float, default=5)
     parser.add_argument("--max_steps", type=int, default=None)
-    parser.add_argument("--max_train_samples", type=int, default=None)
-    parser.add_argument("--max_test_samples", type=int, default=None, help="per language (xSID)")
+    parser.add_argument("--max_train_samples", type=int, default=None, help="seed data: a shuffled subset of train")
+    parser.add_argument("--max_eval_samples", "--max_test_samples", dest="max_eval_samples", type=int, default=None, help="per language (xSID)")
     parser.add_argument("--private_dropout", type=float, default=0.5, help=f"xSID {ZERO_SHOT_VARIANT}: probability of hiding private features from the task head in training")
     parser.add_argument("--adversarial_weight", type=float, default=0.05, help="xSID: weight of the discriminator loss (reference design 0.05)")
     parser.add_argument("--difference_weight", type=float, default=1.0, help="xSID: weight of the difference loss (reference design 1.0, Liu et al. 0.01)")
     parser.add_argument("--grl_schedule", default="constant", choices=["constant", "dann"], help="xSID: gradient reversal factor constant, or annealed 0 -> 1 (DANN)")
     parser.add_argument("--xsid_train_languages", default="en,de,da,it,nl")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--embedding_dim", type=int, default=300, help="BCNN (the reference design: 300)")
+    parser.add_argument("--embedding_size", "--embedding_dim", dest="embedding_size", type=int, default=300, help="BCNN token embedding width (the reference design: 300)")
     parser.add_argument("--num_filters", type=int, default=128, help="BCNN filters per width (the reference design: 128)")
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--torch_threads", "--threads", dest="torch_threads", type=int, default=None)
     parser.add_argument("--stem", default=None, help="results file stem (default multilingual_<part>)")
     parser.add_argument("--name_tag", default=None, help="xSID: tag inserted in the record names (e.g. seed45) so repeated runs do not replace each other")
     parser.add_argument("--summarize_seeds", action="store_true",
                         help="xSID: no training; average the per-seed results files of --part over seeds into multilingual_<part>_seeds.json")
+    parser.add_argument("--results_dir", default=None, help="read and write the results files (and pictures) here instead of benchmarks/results")
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
-    if args.summarize_seeds:
-        return summarize_seeds(args.part)
-    example = _example()
-    with tempfile.TemporaryDirectory() as tmp:
-        dataset, encoder = args.part.split("_")[0], args.part.split("_")[-1]
-        if dataset == "seed":
-            records = seed_part(example, encoder, args, Path(tmp))
-        else:
-            records = xsid_part(example, encoder, args, Path(tmp), task="slots" if "_slots_" in args.part else "intents")
-    if dataset == "seed":  # xsid_part merges its records into the file as it goes
-        write_results(args.stem or f"multilingual_{args.part}", records)
+    dataset, encoder = args.part.split("_")[0], args.part.split("_")[-1]
+    known = SEED_VARIANTS if dataset == "seed" else {**XSID_VARIANTS, **dict.fromkeys(PER_LANGUAGE)}
+    unknown = [v for v in (args.variants.split(",") if args.variants else []) if v not in known]
+    if unknown and not args.summarize_seeds:
+        parser.error(f"--variants: {unknown} do not apply to --part {args.part}; choose from {', '.join(known)}")
+    with results_dir(args.results_dir):
+        if args.summarize_seeds:
+            return summarize_seeds(args.part)
+        with tempfile.TemporaryDirectory() as tmp:
+            if dataset == "seed":
+                records = seed_part(encoder, args, Path(tmp))
+            else:
+                records = xsid_part(encoder, args, Path(tmp), task="slots" if "_slots_" in args.part else "intents")
+        if dataset == "seed":  # xsid_part merges its records into the file as it goes
+            write_results(args.stem or f"multilingual_{args.part}", records)
+    return records
 
 
 if __name__ == "__main__":

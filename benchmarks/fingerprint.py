@@ -24,6 +24,7 @@ from pathlib import Path
 
 import torch
 
+
 RESULTS = Path(__file__).resolve().parent / "results" / "fingerprint.json"
 TIME_KEYS = ("runtime", "seconds", "time", "per_second", "samples_per", "steps_per", "train_s")
 

@@ -8,8 +8,10 @@ import pathlib
 import pytest
 import torch
 
+from hf_transfer.data.registry import data_dir
 
-SHARED_DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
+
+SHARED_DATA = data_dir()  # HF_TRANSFER_DATA_DIR, default ../shared/data
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,6 @@
 
 import json
 import random
-from pathlib import Path
 
 import datasets
 import pytest
@@ -22,9 +21,10 @@ from hf_transfer.data.episodes import (
     sample_few_shot,
     split_classes,
 )
+from hf_transfer.data.registry import data_dir
 
 
-CLINC150 = Path(__file__).resolve().parents[2] / "shared" / "data" / "clinc150" / "data_full.json"
+CLINC150 = data_dir() / "clinc150" / "data_full.json"
 
 NAMES = ["alarm", "balance", "cancel", "define", "email", "flight", "tiny"]
 WORDS = ["wake", "money", "stop", "meaning", "send", "fly", "small"]

@@ -20,10 +20,11 @@ from hf_transfer.data.readers import (
     parse_annotated_utterance,
     read_label_file,
 )
+from hf_transfer.data.registry import data_dir
 from hf_transfer.data.schema import DataWarning, canonical_split, validate_bio
 
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = data_dir()
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data not available")
 
 

@@ -12,11 +12,10 @@ from collections.abc import Mapping, Sequence
 
 import torch
 
+from ..tagging import IGNORE_INDEX
 from .schema import DataWarning
 from .tokenization import tokenize_words
 
-
-IGNORE_INDEX = -100
 
 __all__ = ["DataCollatorForWordLevel", "require_columns"]
 

@@ -397,6 +397,12 @@ class CRFTaggingMixin:
     crf_tag_names_attr = "id2label"
     _constraints: TransitionConstraints | None = None
 
+    @torch.no_grad()
+    def decode_tags(self, emissions: torch.Tensor, word_mask: torch.Tensor) -> torch.Tensor:
+        """Best tag ids per word `[batch, words]`, -100 at padding: constrained Viterbi with a
+        CRF, else the argmax of the emissions."""
+        return decode_tags(self.crf, emissions, word_mask, self.crf_constraints())
+
     def crf_constraints(self) -> TransitionConstraints | None:
         """The allowed tag transitions of `config.crf_constraints` (None: unconstrained)."""
         scheme = self.config.resolved_crf_scheme()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..tagging import IGNORE_INDEX
+
 
 class ClassificationHead(nn.Module):
     """`dropout -> [Linear -> ReLU (hidden_size)] -> Linear(num_labels)`.
@@ -44,7 +46,7 @@ def sequence_classification_loss(logits: torch.Tensor, labels: torch.Tensor, pro
         loss = nn.functional.mse_loss(logits.squeeze(-1), labels.to(logits.dtype).view(-1)) if num_labels == 1 else nn.functional.mse_loss(logits, labels.to(logits.dtype))
     elif problem_type == "single_label_classification":
         labels = labels.view(-1)
-        if bool((labels == -100).all()):  # unlabeled examples only (e.g. text for an adversary): no task signal, not NaN
+        if bool((labels == IGNORE_INDEX).all()):  # unlabeled examples only (e.g. text for an adversary): no task signal, not NaN
             loss = logits.sum() * 0.0
         else:
             loss = nn.functional.cross_entropy(logits.view(-1, num_labels), labels)

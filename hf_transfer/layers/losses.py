@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..tagging import IGNORE_INDEX
+
 
 def _check_features(name: str, x) -> None:
     if not isinstance(x, torch.Tensor):
@@ -76,7 +78,7 @@ class DifferenceLoss(nn.Module):
 
 
 @torch.no_grad()
-def language_discriminator_accuracy(logits: torch.Tensor, labels: torch.Tensor, ignore_index: int = -100) -> float:
+def language_discriminator_accuracy(logits: torch.Tensor, labels: torch.Tensor, ignore_index: int = IGNORE_INDEX) -> float:
     """Accuracy of a language/domain discriminator, ignoring ``ignore_index`` labels.
 
     Useful to monitor adversarial training: near chance (``1 / num_languages``) means the

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from ...configuration_utils import TransferConfig
 from ...encoders.private import PRIVATE_ENCODER_TYPES
-from ...layers.crf import check_crf_constraints, resolve_crf_scheme
+from ...tagging import check_crf_constraints, resolve_crf_scheme
 
 
 PRIVATE_ENCODERS = ("single", "per_language")

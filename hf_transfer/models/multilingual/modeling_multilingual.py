@@ -26,7 +26,7 @@ from transformers.utils import ModelOutput
 
 from ...encoders.pooling import pool_sentence, word_level_inputs
 from ...encoders.private import ACTIVATIONS, PrivateEncoder
-from ...layers.crf import CRF, CRFTaggingMixin, decode_tags, tagging_loss
+from ...layers.crf import CRF, CRFTaggingMixin, tagging_loss
 from ...layers.gradient_reversal import GradientReversal
 from ...layers.heads import ClassificationHead, sequence_classification_loss
 from ...layers.losses import difference_loss
@@ -500,8 +500,3 @@ class AdversarialSharedPrivateForTokenClassification(CRFTaggingMixin, Adversaria
             tag_paths=tag_paths,
         )
 
-    @torch.no_grad()
-    def decode_tags(self, logits: torch.Tensor, word_mask: torch.Tensor) -> torch.Tensor:
-        """Best tag ids per word `[batch, words]`, -100 at padding: constrained Viterbi with a
-        CRF, else the argmax of the emissions."""
-        return decode_tags(self.crf, logits, word_mask, self.crf_constraints())

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ...configuration_utils import TransferConfig, pop_renamed
 from ...encoders.private import PRIVATE_ENCODER_TYPES
-from ...layers.crf import check_crf_constraints, resolve_crf_scheme
+from ...tagging import check_crf_constraints, resolve_crf_scheme
 
 
 # the values of the old `private_encoder` setting and what they are called now

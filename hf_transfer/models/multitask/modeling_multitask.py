@@ -21,13 +21,11 @@ from transformers.utils import ModelOutput
 
 from ...encoders.pooling import word_level_inputs
 from ...encoders.private import PrivateEncoder
-from ...layers.crf import CRF, CRFTaggingMixin, decode_tags, tagging_loss
+from ...layers.crf import CRF, CRFTaggingMixin, tagging_loss
 from ...layers.heads import ClassificationHead
 from ...modeling_utils import TransferPreTrainedModel, build_encoder
+from ...tagging import IGNORE_INDEX
 from .configuration_multitask import SharedPrivateConfig
-
-
-IGNORE_INDEX = -100
 
 
 @dataclass
@@ -201,12 +199,6 @@ class SharedPrivateForIntentAndSlotFilling(CRFTaggingMixin, TransferPreTrainedMo
             slot_logits=slot_logits,
             tag_paths=tag_paths,
         )
-
-    @torch.no_grad()
-    def decode_tags(self, slot_logits: torch.Tensor, word_mask: torch.Tensor) -> torch.Tensor:
-        """Best tag ids per word `[batch, words]`, -100 at padding: constrained Viterbi with a
-        CRF, else the argmax of the emissions."""
-        return decode_tags(self.crf, slot_logits, word_mask, self.crf_constraints())
 
     def decode_slots(self, slot_logits: torch.Tensor, word_mask: torch.Tensor) -> torch.Tensor:
         """The old name of `decode_tags`."""
