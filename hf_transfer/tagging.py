@@ -138,9 +138,14 @@ def check_scheme(scheme: str, caller: str) -> str:
 
 
 def detect_scheme(tags: Iterable[str]) -> str:
-    """``"BIOES"`` when a tag has an ``E-``/``S-``/``L-``/``U-`` prefix, else ``"BIO"`` (a tag set
-    with only B/I cannot tell the two apart, and BIO is then the weaker constraint)."""
-    return "BIOES" if any(split_tag(str(t), "-")[0] in "ESLU" for t in tags) else "BIO"
+    """``"BIOES"`` when a tag has an ``E-``/``S-`` prefix, ``"BILOU"`` when it has ``L-``/``U-``
+    ones instead, else ``"BIO"`` (a tag set with only B/I cannot tell the schemes apart, and BIO
+    is then the weaker constraint). BILOU is its own answer so that constrained decoding maps
+    ``L``/``U`` to the end / single states; read as BIOES they could never be decoded."""
+    prefixes = {split_tag(str(t), "-")[0] for t in tags}
+    if prefixes & {"E", "S"}:
+        return "BIOES"
+    return "BILOU" if prefixes & {"L", "U"} else "BIO"
 
 
 def check_crf_constraints(crf_constraints: str | None) -> str | None:

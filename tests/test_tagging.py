@@ -270,3 +270,14 @@ def test_transition_errors():
         allowed_transitions([])
     with pytest.raises(ValueError, match="id2label"):
         bio_transition_mask({0: "O", 2: "B-X"})
+
+
+def test_auto_scheme_of_bilou_tags_decodes_their_last_and_unit_tags():
+    """BILOU tags detected as BIOES would keep L-/U- out of every allowed path."""
+    from hf_transfer.tagging import allowed_transitions, detect_scheme, resolve_crf_scheme
+
+    tags = ["O", "B-x", "I-x", "L-x", "U-x"]
+    assert detect_scheme(tags) == "BILOU" and resolve_crf_scheme("auto", tags) == "BILOU"
+    assert detect_scheme(["O", "B-x", "E-x", "S-x"]) == "BIOES" and detect_scheme(["O", "B-x", "I-x"]) == "BIO"
+    allowed = allowed_transitions(tags, "BILOU")
+    assert bool(allowed.transitions[1, 3]) and bool(allowed.end[3]) and bool(allowed.start[4]) and bool(allowed.end[4])
