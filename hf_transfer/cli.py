@@ -3,6 +3,7 @@
     hf-transfer train {finetune,multitask,fewshot,multilingual} [--config file.json|yaml] [flags]
     hf-transfer evaluate MODEL_DIR --dataset NAME_OR_PATH [--split test]
     hf-transfer predict MODEL_DIR [--file texts.txt]      (one text a line; stdin by default; JSON lines out)
+    hf-transfer push MODEL_DIR REPO_ID [--private] [--token T] [--commit_message M]
 
 `train` takes the family's own flags and every `TrainingArguments` flag (`--help` lists them);
 `--config` reads the same names from a JSON or YAML file, and flags given on the command line win.
@@ -110,7 +111,8 @@ def cmd_train(family: str, argv: list[str]) -> int:
     args, training_args = parse_train_args(family, argv)
     with contextlib.redirect_stdout(sys.stderr):  # Trainer prints its logs; stdout carries the result alone
         metrics = train(args, training_args)
-    print(json.dumps(metrics, indent=2, sort_keys=True, default=str))
+    if training_args.should_save:  # the main process only, under torchrun / accelerate launch
+        print(json.dumps(metrics, indent=2, sort_keys=True, default=str))
     return 0
 
 
@@ -134,14 +136,28 @@ def cmd_predict(ns) -> int:
         if not path.is_file():
             raise FileNotFoundError(f"--file {ns.file} does not exist")
         try:
-            lines = path.read_text(encoding="utf-8-sig").splitlines()
+            lines = path.read_text(encoding="utf-8-sig").split("\n")
         except UnicodeDecodeError as err:
             raise ValueError(f"--file {ns.file}: not UTF-8 text (byte {err.start})") from None
     else:
-        lines = sys.stdin.read().splitlines()
-    texts = [line for line in lines if line.strip()]
+        lines = sys.stdin.read().split("\n")
+    # one text a line: "\n" only (str.splitlines would also split at U+2028 and other separators inside a text)
+    texts = [line.rstrip("\r") for line in lines if line.strip()]
     for text, result in zip(texts, predict_texts(model, tokenizer, texts, batch_size=ns.batch_size)):
         print(json.dumps({"text": text, **result}, ensure_ascii=False))
+    return 0
+
+
+def cmd_push(ns) -> int:
+    from . import hub
+
+    try:
+        commit = hub.push(ns.model_dir, ns.repo_id, token=ns.token, private=True if ns.private else None, commit_message=ns.commit_message)
+    except (ValueError, FileNotFoundError):  # no model there, a local path in a file: the message says which
+        raise
+    except Exception as err:  # the Hub's errors (network, authentication) span lines: one line here
+        raise RuntimeError(f"push {ns.model_dir} to {ns.repo_id}: {type(err).__name__}: {' '.join(str(err).split())}") from err
+    print(json.dumps({"repo_id": ns.repo_id, "commit_url": str(getattr(commit, "commit_url", "") or ""), "files": hub.uploaded_names(ns.model_dir)}, indent=2))
     return 0
 
 
@@ -161,6 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("model_dir")
     pr.add_argument("--file", default=None, help="UTF-8 text file, one text a line (default: stdin)")
     pr.add_argument("--batch_size", type=int, default=32)
+    pu = sub.add_parser("push", help="upload a saved model to the Hugging Face Hub: config, weights, tokenizer and card, nothing else")
+    pu.add_argument("model_dir")
+    pu.add_argument("repo_id", help="'user/name' or 'name' (in the token's namespace)")
+    pu.add_argument("--private", action="store_true", help="create the repository private (an existing one keeps its visibility)")
+    pu.add_argument("--token", default=None, help="Hub token (default: the one `hf auth login` stored, or HF_TOKEN)")
+    pu.add_argument("--commit_message", default=None)
     return parser
 
 
@@ -177,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error(f"train: unknown family {argv[1]!r}; choose from {', '.join(FAMILIES)}")
             return cmd_train(argv[1], argv[2:])
         ns = parser.parse_args(argv)
+        if ns.command == "push":
+            return cmd_push(ns)
         return cmd_evaluate(ns) if ns.command == "evaluate" else cmd_predict(ns)
     except (ValueError, TypeError, FileNotFoundError, FileExistsError, KeyError, OSError, RuntimeError) as err:
         if os.environ.get("HF_TRANSFER_TRACEBACK"):

@@ -7,6 +7,8 @@ from typing import ClassVar
 
 from transformers import AutoConfig, PreTrainedConfig
 
+from .hub_ids import backbone_hub_id
+
 
 ENCODER_TYPES = ("bcnn", "backbone")
 
@@ -23,6 +25,16 @@ def pop_renamed(kwargs: dict, old: str, value, values: dict | None = None):
     if values and isinstance(value, str):
         value = values.get(value, value)
     return value
+
+
+def _scrub_name_or_path(values: dict) -> None:
+    """Replace `values["_name_or_path"]` by its Hub id, or drop it (see `TransferConfig.to_dict`)."""
+    if "_name_or_path" in values:
+        hub_id = backbone_hub_id(values["_name_or_path"])
+        if hub_id:
+            values["_name_or_path"] = hub_id
+        else:
+            del values["_name_or_path"]
 
 
 class TransferConfig(PreTrainedConfig):
@@ -114,6 +126,17 @@ class TransferConfig(PreTrainedConfig):
         self.classifier_dropout = classifier_dropout
         self.initializer_range = initializer_range
         super().__init__(pad_token_id=pad_token_id, **kwargs)
+
+    def to_dict(self) -> dict:
+        """`PreTrainedConfig.to_dict` with no local path: `_name_or_path` (top level and in
+        `backbone_config`) becomes the backbone's Hub id when one is known
+        (`hf_transfer.hub_ids.backbone_hub_id`) and is dropped otherwise, so that `config.json` (and
+        `to_json_string`) can be published. The attribute itself keeps the path."""
+        output = super().to_dict()
+        _scrub_name_or_path(output)
+        if isinstance(output.get("backbone_config"), dict):
+            _scrub_name_or_path(output["backbone_config"])
+        return output
 
     @property
     def encoder_hidden_size(self) -> int:

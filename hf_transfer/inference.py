@@ -7,6 +7,12 @@
 Used by `hf-transfer predict` / `hf-transfer evaluate`. Each family predicts what it knows:
 a label and its probability (fine-tuning, few-shot, multilingual intents), intent + slot spans
 (multi-task), tags per word (multilingual slots).
+
+Texts: a string (one text) or a list of strings; anything else (`None`, a number, bytes, or a
+list holding one) is a `TypeError` naming the position. An empty or whitespace-only text gets no
+prediction: `{"label": None, "score": None}` (sentence classifiers, few-shot),
+`{"intent": None, "score": None, "slots": []}` (multi-task), `{"tokens": [], "tags": []}`
+(multilingual slots); a call with such texts warns once, counting them.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from transformers import AutoConfig, AutoModel, AutoTokenizer
+from transformers import AutoConfig, AutoModel
+
+from .utils import check_texts, empty_text_positions, load_tokenizer, warn_empty_texts
 
 
 logger = logging.getLogger(__name__)
@@ -62,7 +70,9 @@ def _model_class(config):
 
 
 def load_model(model_dir: str | Path):
-    """(model in eval mode, tokenizer) from a directory an hf_transfer run saved."""
+    """(model in eval mode, tokenizer) from a directory an hf_transfer run saved. A directory
+    without tokenizer files (tokenizer.json / tokenizer_config.json / a vocabulary) is a
+    `FileNotFoundError` naming the directory and the files expected."""
     model_dir = Path(model_dir)
     if not (model_dir / "config.json").is_file():
         raise FileNotFoundError(f"{model_dir} holds no saved model (no config.json)")
@@ -70,20 +80,10 @@ def load_model(model_dir: str | Path):
 
     config = AutoConfig.from_pretrained(model_dir)
     family_of(config)
+    tokenizer = load_tokenizer(model_dir)
     cls = _model_class(config)
     model = cls.from_pretrained(model_dir) if cls is not None else AutoModel.from_pretrained(model_dir)
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
     return model.eval(), tokenizer
-
-
-def _texts(texts) -> list[str]:
-    if isinstance(texts, str):
-        return [texts]
-    texts = list(texts)
-    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
-    if bad:
-        raise TypeError(f"texts must be strings; item {bad[0]} is {type(texts[bad[0]]).__name__}")
-    return texts
 
 
 @torch.no_grad()
@@ -99,37 +99,30 @@ def _classify(model, tokenizer, texts: list[str], batch_size: int, progress: boo
     return out
 
 
-@torch.no_grad()
-def _tag_words(model, tokenizer, texts: list[str], batch_size: int, progress: bool) -> list[dict]:
-    from .data.collators import DataCollatorForWordLevel
-
-    collator = DataCollatorForWordLevel(tokenizer, prefix=getattr(model.config, "input_prefix", None), intent_column=None, tag_label_name="labels")
-    out = []
-    for start in tqdm(range(0, len(texts), batch_size), desc="predict", disable=not progress, leave=False):
-        words = [t.split() for t in texts[start : start + batch_size]]
-        enc, kept, _ = collator.encode(words)
-        enc = {k: v.to(model.device) for k, v in enc.items() if k in ("input_ids", "attention_mask", "word_ids", "token_type_ids")}
-        paths = model(**enc).tag_paths
-        for i, w in enumerate(words):
-            out.append({"tokens": w, "tags": [model.config.id2label[int(t)] if t >= 0 else "O" for t in paths[i, : kept[i]].tolist()]})
-    return out
-
-
 def predict_texts(model, tokenizer, texts: str | Sequence[str], batch_size: int = 32, progress: bool = False) -> list[dict]:
-    """One JSON-ready dict per text (see the module docstring for what each family returns)."""
-    texts = _texts(texts)
+    """One JSON-ready dict per text, as a list (a bare string is one text: a list of one; see the
+    module docstring for what each family returns). Empty or whitespace-only texts get no
+    prediction (`None` label / intent and score, no slots or tags) and one warning counting them."""
+    texts, _ = check_texts(texts, "texts", "predict_texts")
     family = family_of(model.config)
-    if family == "multitask":
+    if family == "multitask":  # the "joint-intent-slot" pipeline handles (and warns about) empty texts
         from .models.multitask.pipeline import IntentSlotPipeline
 
         return IntentSlotPipeline(model, tokenizer, batch_size=batch_size)(texts)
-    if family == "fewshot":
+    if family == "fewshot":  # so does predict_proba (rows of NaN)
         probs = model.predict_proba(texts, tokenizer=tokenizer, batch_size=batch_size)
         labels = model.config.support_labels
-        return [{"label": labels[int(row.argmax())], "score": float(row.max())} for row in probs]
-    if family == "multilingual" and type(model).__name__.endswith("TokenClassification"):
-        return _tag_words(model, tokenizer, texts, batch_size, progress)
-    return _classify(model, tokenizer, texts, batch_size, progress)
+        return [{"label": None, "score": None} if np.isnan(row).any() else {"label": labels[int(row.argmax())], "score": float(row.max())} for row in probs]
+    if family == "multilingual" and type(model).__name__.endswith("TokenClassification"):  # the "word-tagging" pipeline
+        from .models.multilingual.pipeline_multilingual import WordTaggingPipeline
+
+        tagger = WordTaggingPipeline(model, tokenizer, batch_size=batch_size, device=model.device, task="word-tagging")
+        return [{"tokens": r["words"], "tags": r["tags"]} for r in tagger(texts)]
+    empty = set(empty_text_positions(texts))
+    warn_empty_texts(len(empty), len(texts), "predict_texts", str({"label": None, "score": None}))
+    kept = [t for i, t in enumerate(texts) if i not in empty]
+    predicted = iter(_classify(model, tokenizer, kept, batch_size, progress))
+    return [{"label": None, "score": None} if i in empty else next(predicted) for i in range(len(texts))]
 
 
 def _labels_by_name(names: list[str], model_labels: dict, where: str) -> list[int]:

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from huggingface_hub import ModelCard
 
-from hf_transfer.cards import find_template, render_model_card, template_dirs, write_model_card
+from hf_transfer.cards import find_template, render_model_card, template_dirs, usage_code, write_model_card
 from hf_transfer.data.sample import load_sample, sample_records
 
 
@@ -13,13 +14,27 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_model_card_carries_the_metrics_given(tmp_path):
-    path = write_model_card(tmp_path, model_name="m", family="multitask", task="token-classification", metrics={"slot_f1": 95.123}, dataset="snips", base_model="minilm", training={"epochs": 3})
+    path = write_model_card(tmp_path, model_name="m", family="multitask", task="token-classification", metrics={"slot_f1": 95.123456},
+                            dataset="snips", base_model="org/minilm", training={"epochs": 3, "learning_rate": 5e-05})
     text = path.read_text()
     meta = yaml.safe_load(text.split("---")[1])
-    assert meta["model-index"][0]["results"][0]["metrics"][0] == {"type": "slot_f1", "value": 95.123, "name": "slot_f1"}
-    assert meta["base_model"] == "minilm" and "hf_transfer" in meta["tags"]
-    assert "| slot_f1 | 95.12 |" in text and "| epochs | 3 |" in text
+    result = meta["model-index"][0]["results"][0]
+    assert result["metrics"][0] == {"type": "f1", "value": 95.1235, "name": "slot_f1"}
+    assert result["task"]["type"] == "token-classification" and result["dataset"] == {"name": "SNIPS (JointBERT split)", "type": "snips", "split": "test"}
+    assert meta["base_model"] == "org/minilm" and "hf_transfer" in meta["tags"] and meta["library_name"] == "transformers"
+    assert meta["language"] == ["en"] and meta["license"] == "other" and "datasets" not in meta and "pipeline_tag" not in meta
+    assert "| slot_f1 | 95.1235 |" in text and "| epochs | 3 |" in text and "| learning_rate | 5e-05 |" in text
+    assert ModelCard(text).data.eval_results[0].metric_value == 95.1235
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_model_card_never_writes_a_local_path(tmp_path, minilm_path):
+    text = render_model_card(model_name="m", family="f", task="text-classification", metrics={"accuracy": 1.0}, dataset="sample",
+                             base_model=str(tmp_path))
+    assert str(tmp_path) not in text and "base_model" not in yaml.safe_load(text.split("---")[1])
+    text = render_model_card(model_name="m", family="f", task="text-classification", metrics={"accuracy": 1.0}, dataset="sample",
+                             base_model=str(minilm_path))
+    assert str(minilm_path) not in text and yaml.safe_load(text.split("---")[1])["base_model"] == "sentence-transformers/all-MiniLM-L6-v2"
 
 
 def test_model_card_template_text_and_unknown_placeholders():
@@ -32,7 +47,8 @@ def test_named_template_is_found_and_rendered(path):
     assert Path(find_template(path.name)).read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
     text = render_model_card(model_name="named", family="f", task="t", metrics={"accuracy": 91.234}, dataset="d", template=path.name)
     body = text.split("---\n", 2)[2]
-    assert body.startswith("\n# named\n") and "| accuracy | 91.23 |" in text
+    assert body.startswith("\n# named\n") and "| accuracy | 91.234 |" in text
+    assert "## How to use" in body and "## License" in body and usage_code(text), "every template shows how to load the model"
     own = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and "{" not in line and "}" not in line]
     assert own and all(line in body for line in own)
 
@@ -71,7 +87,7 @@ def test_run_finetune_example_end_to_end(tmp_path, minilm_path):
     assert results["reuse_lower"]["reused_tensors"] == 5 + 2 * 16
     assert results["freeze_lower"]["trainable_parameters"] < results["reuse_lower"]["trainable_parameters"]
     card = (out / "freeze_lower" / "README.md").read_text()
-    assert f"| accuracy | {results['freeze_lower']['test_accuracy']:.2f} |" in card
+    assert f"| accuracy | {round(results['freeze_lower']['test_accuracy'], 4)!r} |" in card
     from transformers import AutoModelForSequenceClassification
 
     import hf_transfer  # noqa: F401

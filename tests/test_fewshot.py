@@ -427,6 +427,7 @@ def test_run_fewshot_smoke(shared_data, minilm_path, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.multiprocess
 def test_episodic_training_on_two_processes(tmp_path):
     """`torchrun --nproc_per_node 2` (CPU, gloo): each rank trains on its own episodes (global
     episodes r, r + 2, ...), DDP keeps the weights identical, and every rank runs every step."""

@@ -1,4 +1,4 @@
-"""Metrics against hand-computed values."""
+"""Metrics against hand-computed values (the `evaluate` modules: tests/test_metric_modules.py)."""
 
 import math
 
@@ -9,8 +9,10 @@ from transformers import EvalPrediction
 from hf_transfer.metrics import (
     classification_compute_metrics,
     compute_joint_metrics,
+    episode_accuracies,
     frame_accuracy,
     intent_accuracy,
+    macro_f1,
     make_joint_compute_metrics,
     mean_confidence_interval,
     slot_f1,
@@ -150,3 +152,21 @@ def test_make_joint_compute_metrics_aligns_decoded_paths_to_the_outside_id():
     # With O wrongly taken as id 0 the missing words would become B-city: not a perfect score.
     wrong = metrics.align_tag_paths(paths, labels, 0)
     assert metrics.compute_joint_metrics(None, None, wrong, labels, id2tag=id2tag)["slot_f1"] < 100.0
+
+
+def test_strict_scheme_by_class_or_name():
+    from seqeval.scheme import IOBES
+
+    pred, gold = [["B-E", "I-E", "O"]], [["B-E", "E-E", "O"]]
+    assert slot_f1(pred, gold) == 1.0  # lenient: same chunk
+    assert slot_f1(pred, gold, mode="strict", scheme=IOBES) == 0.0  # B without E is no entity
+    assert slot_f1(pred, gold, mode="strict", scheme="IOBES") == 0.0
+
+
+def test_macro_f1_and_episode_accuracies():
+    assert macro_f1([0, 1, 1], [0, 1, 2]) == pytest.approx((1 + 2 / 3 + 0) / 3)
+    with pytest.raises(ValueError, match="no examples"):
+        macro_f1([], [])
+    assert episode_accuracies([[0, 1], [1, 1, 2, 2]], [[0, 0], [1, 1, 2, 0]]) == [0.5, 0.75]
+    with pytest.raises(ValueError, match="episode 0 has 1 predictions for 2 query labels"):
+        episode_accuracies([[0]], [[0, 1]])

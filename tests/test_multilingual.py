@@ -519,7 +519,7 @@ def test_example_smoke(tmp_path, shared_data):
     assert (out_dir / "model.safetensors").exists() and (out_dir / "tokenizer.json").exists()
     card = (out_dir / "README.md").read_text()
     metrics = json.loads((out_dir / "test_results.json").read_text())
-    assert f"{metrics['test_accuracy']:.2f}" in card
+    assert f"| test_accuracy | {metrics['test_accuracy']!r} |" in card
     config = json.loads((out_dir / "config.json").read_text())
     assert config["private_dropout"] == 0.3 and config["heldout_private_features"] == "zeros"
     assert (out_dir / "features.png").exists() or "matplotlib" in proc.stderr

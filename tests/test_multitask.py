@@ -402,9 +402,9 @@ def test_model_card_holds_the_given_metrics(tmp_path):
     path = write_model_card(tmp_path, model_name="mt-test", family="multitask", task="token-classification", metrics=metrics, dataset="snips", eval_split="snips test", template="multitask.md", training={"epochs": 3})
     text = path.read_text()
     meta = yaml.safe_load(text.split("---")[1])
-    values = {m["type"]: m["value"] for m in meta["model-index"][0]["results"][0]["metrics"]}
+    values = {m["name"]: m["value"] for result in meta["model-index"][0]["results"] for m in result["metrics"]}
     assert values == {"intent_accuracy": 97.1234, "slot_f1": 91.5, "frame_accuracy": 80.25}
-    assert "| intent_accuracy | 97.12 |" in text and "| epochs | 3 |" in text
+    assert "| intent_accuracy | 97.1234 |" in text and "| epochs | 3 |" in text
     assert "IntentSlotPipeline.from_pretrained(\"mt-test\")" in text and "{" not in text.split("## Results")[1].split("```")[0]
 
 
@@ -427,7 +427,7 @@ def test_example_script_end_to_end(shared_data, tmp_path):
     assert results["train_samples"] == 32
     card = (out / "README.md").read_text()
     for key in ("intent_accuracy", "slot_f1", "frame_accuracy"):
-        assert f"| {key} | {results[f'test_{key}']:.2f} |" in card
+        assert f"| {key} | {round(results[f'test_{key}'], 4)!r} |" in card
     model = SharedPrivateForIntentAndSlotFilling.from_pretrained(out)
     assert model.config.id2label[0] and len(model.config.id2tag) == 72
     nlu = IntentSlotPipeline.from_pretrained(out)

@@ -1,10 +1,9 @@
 """The run path every family shares (hf_transfer.training.run and the four entry points): resume,
 missing checkpoints, seeding, non-finite stops, atomic saving, output-directory protection,
-main-process saving under torchrun, trackers and progress bars."""
+main-process saving, trackers and progress bars (several processes: tests/test_multiprocess.py)."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -265,23 +264,3 @@ def test_episode_evaluation_shows_a_progress_bar(capsys):
     assert "episodes" in capsys.readouterr().err
     evaluate_episodes(Echo(), sampler, progress=False)
     assert "episodes" not in capsys.readouterr().err
-
-
-# ------------------------------------------------------------------------------ several processes
-
-@pytest.mark.slow
-def test_torchrun_on_cpu_trains_synchronised_without_use_cpu(tmp_path, shared_data):
-    """Two processes on a machine without a GPU, no --use_cpu: gloo, world size 2, identical
-    weights on both ranks, one saved model."""
-    out = tmp_path / "out"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "CUDA_VISIBLE_DEVICES": ""}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(29500 + os.getpid() % 1000),
-           str(WORKER), "multitask", "0", "--dataset", "snips", "--encoder_type", "bcnn", "--smoke", "--output_dir", str(out),
-           "--report_to", "none", "--disable_tqdm", "True"]
-    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    ranks = [json.loads(Path(f"{out}.rank{r}.json").read_text()) for r in (0, 1)]
-    assert [r["world_size"] for r in ranks] == [2, 2]
-    assert ranks[0]["weights"] == ranks[1]["weights"]
-    assert (out / "model.safetensors").is_file() and (out / "README.md").is_file()
-    assert not list(tmp_path.glob(".hf_transfer-*"))

@@ -92,7 +92,7 @@ def test_detect_scheme():
     assert detect_scheme(["O", "B-x", "I-x", "PAD"]) == "BIO"
     assert detect_scheme(["O", "B-x", "I-x", "E-x"]) == "BIOES"
     assert detect_scheme(["O", "S-x"]) == "BIOES"
-    assert detect_scheme(["O", "U-x"]) == "BIOES"  # BILOU
+    assert detect_scheme(["O", "U-x"]) == "BILOU"  # its own answer since 1b7aeab (L-/U- decodable)
     assert detect_scheme(["O", "UNK", "E_x"]) == "BIO"  # UNK is no U- tag; `_` is not read here
     assert detect_scheme([]) == "BIO"
 

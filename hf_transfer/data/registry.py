@@ -152,15 +152,22 @@ def _select(dd: DatasetDict, name: str, splits: Sequence[str] | None, languages:
 
 
 def _first_line(path: Path) -> str | None:
-    """The first non-blank line of a text file (None when empty or unreadable as UTF-8)."""
+    """The first non-blank line of a text file (None when empty or unreadable). Bytes that are not
+    UTF-8 are replaced here, so that the format is still recognised and its reader names the
+    line and byte at fault."""
     try:
-        with path.open(encoding="utf-8-sig") as f:
+        with path.open(encoding="utf-8-sig", errors="replace") as f:
             for line in f:
                 if line.strip():
                     return line.rstrip("\r\n")
-    except (OSError, UnicodeDecodeError):
+    except OSError:
         return None
     return None
+
+
+def _is_blank_file(path: Path) -> bool:
+    """An existing file with no non-blank line (its reader then says it holds no utterance)."""
+    return path.is_file() and _first_line(path) is None
 
 
 def _is_massive(path: Path) -> bool:
@@ -175,7 +182,7 @@ def _is_massive(path: Path) -> bool:
         return False
     line = _first_line(path)
     if line is None:
-        return False
+        return _is_blank_file(path)  # load_massive names the empty file
     try:
         row = json.loads(line)
     except json.JSONDecodeError:
@@ -193,15 +200,19 @@ def _is_clinc150(spec: str, path: Path) -> bool:
     if path.stat().st_size > _SNIFF_MAX_BYTES:
         return False
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        data = json.loads(path.read_text(encoding="utf-8-sig", errors="replace"))
+    except json.JSONDecodeError:
         return False
     return isinstance(data, dict) and all(isinstance(data.get(k), list) for k in ("train", "val", "test"))
 
 
 def _is_tsv_file(path: Path) -> bool:
+    """A ``label<TAB>text<TAB>lang`` file, or an empty ``.txt`` file (which the TSV reader refuses,
+    naming it)."""
     line = _first_line(path) if path.is_file() else None
-    return line is not None and len(line.split("\t")) == 3
+    if line is None:
+        return path.suffix.lower() == ".txt" and _is_blank_file(path)
+    return len(line.split("\t")) == 3
 
 
 def _tsv_prefix_files(spec: str) -> dict[str, Path] | None:

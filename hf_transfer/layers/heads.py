@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from ..tagging import IGNORE_INDEX
+from ..utils import check_label_ids
 
 
 class ClassificationHead(nn.Module):
@@ -31,10 +32,12 @@ class ClassificationHead(nn.Module):
         return self.out_proj(x)
 
 
-def sequence_classification_loss(logits: torch.Tensor, labels: torch.Tensor, problem_type: str | None, num_labels: int):
+def sequence_classification_loss(logits: torch.Tensor, labels: torch.Tensor, problem_type: str | None, num_labels: int, id2label=None):
     """The loss `transformers`' `*ForSequenceClassification` heads use, by `config.problem_type`
     (inferred as they infer it when unset); single-label examples labelled -100 are ignored (a
-    batch of them only gives a zero loss). Returns `(loss, problem_type)`."""
+    batch of them only gives a zero loss), and single-label ids outside `0..num_labels-1` are a
+    `ValueError` naming `labels` (`check_label_ids`; `id2label`, the model's label names, go into
+    its message). Returns `(loss, problem_type)`."""
     if problem_type is None:
         if num_labels == 1:
             problem_type = "regression"
@@ -46,6 +49,7 @@ def sequence_classification_loss(logits: torch.Tensor, labels: torch.Tensor, pro
         loss = nn.functional.mse_loss(logits.squeeze(-1), labels.to(logits.dtype).view(-1)) if num_labels == 1 else nn.functional.mse_loss(logits, labels.to(logits.dtype))
     elif problem_type == "single_label_classification":
         labels = labels.view(-1)
+        check_label_ids(labels, num_labels, "labels", id2label)
         if bool((labels == IGNORE_INDEX).all()):  # unlabeled examples only (e.g. text for an adversary): no task signal, not NaN
             loss = logits.sum() * 0.0
         else:

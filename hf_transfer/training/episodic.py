@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from transformers import Trainer, TrainerCallback
 
 from ..data.episodes import EpisodeCollator, EpisodeDataset, EpisodeSampler
-from ..metrics import mean_confidence_interval
+from ..metrics import load_metric
 from ..models.fewshot.modeling_fewshot import FewShotPreTrainedModel, label_to_description
 from .run import EvaluationKeepsRNG
 
@@ -99,7 +99,8 @@ def evaluate_episodes(
     progress: bool = False,
 ) -> dict:
     """Mean query accuracy (in %) over the sampler's episodes with its 95% confidence interval
-    (`1.96 * std / sqrt(n)`, the few-shot literature's convention, via `mean_confidence_interval`).
+    (`1.96 * std / sqrt(n)`, the few-shot literature's convention), by the packaged `evaluate`
+    metric module `episode_accuracy` (`hf_transfer.metrics.load_metric`).
 
     Episodes are `sampler.episode(i)` for `i < n_episodes` (default `sampler.n_episodes`): global
     indices, whatever the rank or epoch, so every call scores the same episodes.
@@ -141,7 +142,7 @@ def evaluate_episodes(
         if descriptions:
             raise ValueError("evaluate_episodes: pass `descriptions` without `embeddings` (descriptions are encoded per episode)")
     reader = EpisodeDataset(sampler.dataset, sampler.query_dataset)
-    accuracies = []
+    episode_predictions, episode_labels = [], []
     try:
         for i in tqdm(range(n), desc="episodes", disable=not progress, leave=False):
             episode = sampler.episode(i)
@@ -162,12 +163,13 @@ def evaluate_episodes(
             else:
                 rows = reader[episode]
                 predictions = model.fit_support(rows.support[text_column], support_labels).predict(rows.query[text_column])
-            accuracies.append(float(np.mean(np.asarray(predictions) == np.asarray(query_labels))))
+            episode_predictions.append(np.asarray(predictions).tolist())
+            episode_labels.append(np.asarray(query_labels).tolist())
     finally:
         if fewshot:
             model.train(was_training)
-    mean, half = mean_confidence_interval(accuracies)
-    return {"accuracy": 100 * mean, "ci95": 100 * half, "n_episodes": n, "accuracies": accuracies}
+    result = load_metric("episode_accuracy").compute(predictions=episode_predictions, references=episode_labels)
+    return {"accuracy": 100 * result["accuracy"], "ci95": 100 * result["ci95"], "n_episodes": n, "accuracies": result["accuracies"]}
 
 
 def _rows(matrix, indices):

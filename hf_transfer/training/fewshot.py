@@ -25,7 +25,7 @@ from ..data.tokenization import build_bcnn_tokenizer
 from ..models.fewshot import MatchingNetwork, PrototypicalNetwork, RelationNetwork
 from .episodic import EpisodicTrainer, evaluate_episodes
 from .finetune import default_backbone
-from .run import FiniteCheckCallback, RunArguments, save_run, start_run
+from .run import FiniteCheckCallback, RunArguments, configure_ddp, save_run, start_run
 
 
 logger = logging.getLogger(__name__)
@@ -157,6 +157,7 @@ def train_fewshot(args: FewShotArguments, training_args: TrainingArguments, call
     train_sampler = EpisodeSampler(base_train, args.train_n_way, args.train_n_shot, args.train_n_query, args.train_episodes, seed=training_args.seed)
     val_queries = filter_classes(data[val_query_split], val) if val_query_split != "train" else None
     eval_sampler = EpisodeSampler(filter_classes(train, val), args.val_n_way, args.val_n_shot, args.val_n_query, args.val_episodes, seed=1000, query_dataset=val_queries)
+    configure_ddp(training_args, model)
     trainer = EpisodicTrainer(model=model, args=training_args, train_sampler=train_sampler, eval_sampler=eval_sampler,
                               processing_class=tokenizer, callbacks=[FiniteCheckCallback(), *(callbacks or [])])
     start = time.perf_counter()
@@ -188,9 +189,11 @@ def train_fewshot(args: FewShotArguments, training_args: TrainingArguments, call
             model_name=Path(training_args.output_dir).name,
             family="fewshot",
             task="text-classification",
+            task_name=f"Few-shot intent classification ({args.eval_n_way}-way episodes of novel classes)",
             metrics=metrics,
             dataset="clinc150" if args.dataset in ("clinc150",) or args.dataset.endswith("data_full.json") else Path(args.dataset).stem,
-            eval_split=f"novel classes ({len(novel)}), support from train, queries from {query_split}" + (" (smoke run: tiny episode counts)" if args.smoke else ""),
+            eval_split=query_split,
+            eval_description=f"novel classes ({len(novel)}), support from train, queries from {query_split}" + (" (smoke run: tiny episode counts)" if args.smoke else ""),
             base_model=args.model_name_or_path if args.encoder_type == "backbone" else None,
             description=f"{model.config.model_type} ({args.method}) few-shot intent classifier.",
             training={
@@ -199,7 +202,7 @@ def train_fewshot(args: FewShotArguments, training_args: TrainingArguments, call
                 "eval episodes": args.eval_episodes, "best validation accuracy": trainer.state.best_metric, "training seconds": round(train_seconds, 1),
             },
             template="fewshot.md",
-            tags=["few-shot", args.method],
+            tags=["few-shot", "intent-classification", args.method],
         )
 
     save_run(run, training_args, model, tokenizer, results=results, card=card)

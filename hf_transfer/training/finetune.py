@@ -23,7 +23,7 @@ from ..data.registry import load_dataset
 from ..metrics import classification_compute_metrics
 from ..models.transfer import TransferConfig, TransferForSequenceClassification
 from ..reuse import freeze_lower_layers, reuse_layers, trainable_parameters
-from .run import EvaluationKeepsRNG, FiniteCheckCallback, RunArguments, save_run, start_run
+from .run import EvaluationKeepsRNG, FiniteCheckCallback, RunArguments, configure_ddp, save_run, start_run
 
 
 logger = logging.getLogger(__name__)
@@ -121,6 +121,7 @@ def train_finetune(args: FinetuneArguments, training_args: TrainingArguments, ca
     model, report = build_finetune_model(args, id2label)
     _, n_trainable = trainable_parameters(model)
     n_total = sum(p.numel() for p in model.parameters())
+    configure_ddp(training_args, model)
     trainer = _Trainer(
         model=model, args=training_args, train_dataset=encoded["train"], eval_dataset=encoded.get("validation"),
         processing_class=tokenizer, compute_metrics=classification_compute_metrics,
@@ -140,19 +141,27 @@ def train_finetune(args: FinetuneArguments, training_args: TrainingArguments, ca
     logger.info("%s: test accuracy %.2f, training %.1f s, %d/%d parameters trained", args.mode, test["test_accuracy"], train_seconds, n_trainable, n_total)
 
     def card(directory: Path) -> None:
+        from ..hub import backbone_hub_id
+
+        backbone_name = (backbone_hub_id(args.model_name_or_path) or Path(args.model_name_or_path).name).split("/")[-1]
         write_model_card(
             directory,
-            model_name=f"{Path(args.model_name_or_path).name}-{Path(args.dataset).name}-{args.mode}",
+            model_name=f"{backbone_name}-{Path(args.dataset).name}-{args.mode}",
             family="reuse-and-freeze",
             task="text-classification",
+            task_name="Intent classification",
+            pipeline_tag="text-classification",
             metrics={"accuracy": test["test_accuracy"]},
             dataset=Path(args.dataset).name,
-            eval_split=f"the test split ({len(encoded['test'])} utterances)",
+            eval_split="test",
+            eval_description=f"the test split ({len(encoded['test'])} utterances)",
             base_model=args.model_name_or_path,
             description=f"Intent classifier fine-tuned with the `{args.mode}` strategy: {MODE_DESCRIPTIONS[args.mode]}",
-            training={"mode": args.mode, "epochs": training_args.num_train_epochs, "learning_rate": training_args.learning_rate,
-                      "batch_size": training_args.per_device_train_batch_size, "train_seconds": round(train_seconds, 1),
-                      "trainable_parameters": n_trainable, "seed": training_args.seed},
+            training={"mode": args.mode, "epochs": training_args.num_train_epochs if training_args.max_steps <= 0 else f"{training_args.max_steps} steps",
+                      "learning_rate": training_args.learning_rate, "batch_size": training_args.per_device_train_batch_size,
+                      "train_seconds": round(train_seconds, 1), "trainable_parameters": n_trainable, "seed": training_args.seed},
+            template="finetune.md",
+            tags=["intent-classification", args.mode],
         )
 
     save_run(run, training_args, trainer.model, tokenizer, results=results, card=card)

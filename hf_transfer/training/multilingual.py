@@ -30,6 +30,7 @@ from ..cards import write_model_card
 from ..data.collators import DataCollatorForWordLevel
 from ..data.registry import data_dir, load_dataset
 from ..data.tokenization import build_bcnn_tokenizer
+from ..hub_ids import E5_CACHE, E5_HUB_ID
 from ..metrics import make_joint_compute_metrics
 from ..models.multilingual import (
     AdversarialSharedPrivateConfig,
@@ -39,12 +40,10 @@ from ..models.multilingual import (
 )
 from ..reuse import freeze, head_lr_optimizer, trainable_parameters
 from .adversarial import AdversarialScheduleCallback, AdversarialTrainer, collect_features, language_probe_accuracy
-from .run import EvaluationKeepsRNG, FiniteCheckCallback, RunArguments, save_run, start_run
+from .run import EvaluationKeepsRNG, FiniteCheckCallback, RunArguments, configure_ddp, save_run, start_run
 
 
 logger = logging.getLogger(__name__)
-E5_CACHE = Path.home() / ".cache" / "hf_transfer" / "multilingual-e5-small"
-E5_HUB_ID = "intfloat/multilingual-e5-small"
 SEED_ISO = {"eyu": "ru", "xiyu": "es"}  # the reference data's names for Russian and Spanish
 XSID_LANGUAGES = ["ar", "da", "de", "de-ba", "de-muc", "de-st", "en", "gsw", "it", "ja", "nap", "nl", "zh"]
 VARIANTS = ("joint", "shared_private", "adversarial", "adversarial_diff")
@@ -310,6 +309,7 @@ def train_multilingual(args: MultilingualArguments, training_args: TrainingArgum
     optimizer = head_lr_optimizer(model, training_args.learning_rate, head_lr, training_args.weight_decay)
     if optimizer is not None:
         logger.info("learning rates: pretrained encoder %g, layers trained from scratch %g", training_args.learning_rate, head_lr)
+    configure_ddp(training_args, model)
     trainer = _Trainer(
         model=model,
         args=training_args,
@@ -356,10 +356,14 @@ def train_multilingual(args: MultilingualArguments, training_args: TrainingArgum
             model_name=Path(training_args.output_dir).name,
             family="multilingual",
             task="token-classification" if slots else "text-classification",
+            task_name="Slot filling" if slots else "Intent classification",
+            metric_tasks={k: ("text-classification", "Language identification (from the features)") for k in card_metrics if "discriminator" in k or k.startswith("probe_")},
+            pipeline_tag="token-classification" if slots else "text-classification",
             metrics=card_metrics,
-            dataset="xsid" if args.dataset == "xsid" else "multi_lang (reference design seed data)",
-            eval_split=f"the test split ({', '.join(tests)}; held out of training: {', '.join(held_out) or 'none'}"
-                       + (f"; of these, {', '.join(sorted(unlabeled))} gave unlabelled training text to the discriminator" if unlabeled else "") + ")",
+            dataset="xsid" if args.dataset == "xsid" else "seed",
+            eval_split="test",
+            eval_description=f"the test split ({', '.join(tests)}; held out of training: {', '.join(held_out) or 'none'}"
+                             + (f"; of these, {', '.join(sorted(unlabeled))} gave unlabelled training text to the discriminator" if unlabeled else "") + ")",
             base_model=base_model,
             description=(f"Adversarial shared-private {'slot tagger' if slots else 'intent classifier'} ({args.variant}, {args.encoder_type} encoder) "
                          f"trained on {', '.join(labelled)}" + (f" (and unlabelled text in {', '.join(sorted(unlabeled))})." if unlabeled else ".")),
@@ -374,9 +378,9 @@ def train_multilingual(args: MultilingualArguments, training_args: TrainingArgum
                 "batch_size": training_args.per_device_train_batch_size, "seed": training_args.seed,
                 "train_runtime_s": metrics["train_runtime_s"],
             },
-            template="multilingual.md",
-            tags=["adversarial", "slot-filling" if slots else "intent-classification"],
-            language=[SEED_ISO.get(x, x) for x in languages if len(SEED_ISO.get(x, x)) == 2],
+            template="multilingual_slots.md" if slots else "multilingual.md",
+            tags=["adversarial", "multilingual", "slot-filling" if slots else "intent-classification"],
+            language=list(dict.fromkeys([*languages, *tests])),
         )
 
     def extra(directory: Path) -> None:

@@ -25,7 +25,7 @@ from ..data.tokenization import build_bcnn_tokenizer
 from ..models.multitask import SharedPrivateConfig, SharedPrivateForIntentAndSlotFilling, make_compute_metrics
 from ..reuse import head_lr_optimizer
 from .finetune import default_backbone
-from .run import EvaluationKeepsRNG, FiniteCheckCallback, RunArguments, save_run, start_run
+from .run import EvaluationKeepsRNG, FiniteCheckCallback, RunArguments, configure_ddp, save_run, start_run
 
 
 logger = logging.getLogger(__name__)
@@ -159,6 +159,7 @@ def train_multitask(args: MultitaskArguments, training_args: TrainingArguments, 
                 args.encoder_type, model.config.use_private, model.config.private_encoder_type, model.config.use_crf)
 
     optimizer = head_lr_optimizer(model, training_args.learning_rate, head_lr, training_args.weight_decay)
+    configure_ddp(training_args, model)
     trainer = _Trainer(
         model=model,
         args=training_args,
@@ -189,20 +190,24 @@ def train_multitask(args: MultitaskArguments, training_args: TrainingArguments, 
     variant = "shared-only" if not config.use_private else f"shared-private ({config.private_encoder_type})"
 
     def card(directory: Path) -> None:
+        intent_task = ("text-classification", "Intent classification")
         write_model_card(
             directory,
             model_name=Path(training_args.output_dir).name,
             family="multitask",
             task="token-classification",
+            task_name="Slot filling",
+            metric_tasks={"intent_accuracy": intent_task, "frame_accuracy": ("text-classification", "Intent classification and slot filling (exact frame)")},
             metrics=card_metrics,
             dataset=data_name,
-            eval_split=f"{data_name} {card_split} ({len(eval_sets[card_split]) if card_split else 0} utterances)",
+            eval_split=card_split or "none",
+            eval_description=f"{data_name} {card_split} ({len(eval_sets[card_split]) if card_split else 0} utterances)",
             base_model=base_model,
             description=(f"Joint intent classification and slot filling ({variant}, {'CRF' if config.use_crf else 'softmax'} slot decoder) "
-                         f"on {data_name}, encoder {'BCNN trained from scratch' if base_model is None else base_model}."),
+                         f"on {data_name}, encoder {'BCNN trained from scratch' if base_model is None else 'a pretrained transformer'}."),
             training={
                 "train utterances": len(train),
-                "epochs": training_args.num_train_epochs,
+                "epochs": training_args.num_train_epochs if training_args.max_steps <= 0 else f"{training_args.max_steps} steps",
                 "learning rate": training_args.learning_rate if optimizer is None else f"{training_args.learning_rate} (backbone), {head_lr} (layers trained from scratch)",
                 "batch size": training_args.per_device_train_batch_size,
                 "intent / slot loss weights": f"{config.intent_loss_weight} / {config.slot_loss_weight}",
@@ -210,7 +215,7 @@ def train_multitask(args: MultitaskArguments, training_args: TrainingArguments, 
                 "seed": training_args.seed,
             },
             template="multitask.md",
-            tags=["intent-classification", "slot-filling", "crf"],
+            tags=["intent-classification", "slot-filling"] + (["crf"] if config.use_crf else []),
         )
 
     out = save_run(run, training_args, trainer.model, tokenizer, results=results, card=card)

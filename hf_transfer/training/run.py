@@ -3,7 +3,9 @@
 `start_run` (before the model is built): logging, threads, processes without a GPU, the
 checkpoint to resume from (a missing one is an error that names it), the output directory (one
 that already holds another model or run is refused unless `overwrite_output_dir`), leftovers of
-a killed save, then `set_seed`. `FiniteCheckCallback` stops a run whose loss, gradients or
+a killed save, then `set_seed`. `configure_ddp` (after the model is built, before the `Trainer`):
+DDP's `find_unused_parameters` for models a step can leave partly without gradients.
+`FiniteCheckCallback` stops a run whose loss, gradients or
 weights stop being finite, naming the step, before the optimizer writes them into the weights.
 `save_run` writes model + tokenizer + card + results into a temporary directory beside the output
 directory and swaps it in atomically, on the main process only.
@@ -41,6 +43,8 @@ __all__ = [
     "RunArguments",
     "RunContext",
     "atomic_replace_dir",
+    "configure_ddp",
+    "parameters_can_sit_out",
     "save_run",
     "start_run",
     "use_cpu_for_processes_without_gpu",
@@ -155,8 +159,47 @@ def start_run(run_args: RunArguments, training_args: TrainingArguments) -> RunCo
     if resume is not None:  # a resumed run owns its checkpoints and logs
         preexisting = frozenset(n for n in preexisting if not n.startswith("checkpoint-") and n != "runs")
     training_args.resume_from_checkpoint = resume
+    if training_args.push_to_hub:  # the library pushes once, the final save (save_run); the Trainer must not push checkpoints
+        training_args.hub_strategy = "end"
     set_seed(training_args.seed)
     return RunContext(output_dir=output_dir, resume_from_checkpoint=resume, preexisting=preexisting)
+
+
+# ------------------------------------------------------------------------------ several processes
+
+def parameters_can_sit_out(model) -> str | None:
+    """Why a training step of `model` can leave some of its trainable parameters without a
+    gradient (None when every trainable parameter gets one in every step).
+
+    Frozen parameters (`requires_grad=False`: `freeze_lower`, frozen embeddings) do not count: DDP
+    leaves them out. A model whose optional parts are off is built without them (no intent head
+    when `intent_loss_weight=0` or the data set has no intents), so they do not count either."""
+    config = getattr(model, "config", None)
+    if getattr(config, "adversarial_schedule", None) == "alternating":
+        return "the alternating adversarial schedule trains the discriminator alone, then the rest without it"
+    if getattr(config, "use_private", False) and getattr(config, "private_encoders", None) == "per_language" and getattr(config, "num_languages", 0) > 1:
+        return "with one private encoder per language, a batch without some language leaves that language's encoder out"
+    return None
+
+
+def configure_ddp(training_args: TrainingArguments, model) -> None:
+    """Settle DDP's `find_unused_parameters` for `model`, the same way for every family; call it
+    after the model is built and before the `Trainer` (which reads it when it sets up DDP).
+
+    When a step can leave trainable parameters without a gradient (`parameters_can_sit_out`), DDP
+    must look for them in every step, or the next step fails with "Expected to have finished
+    reduction in the prior iteration": it is set to True, also over an explicit
+    `--ddp_find_unused_parameters False` (with a warning) and under activation checkpointing
+    (where transformers would turn it off; its default non-reentrant checkpointing allows it).
+    Otherwise it is left as it is: transformers' default (True, except under activation
+    checkpointing) or the user's choice; False is safe there and saves a pass over the autograd
+    graph per step. Only DDP reads it (FSDP and DeepSpeed do not)."""
+    reason = parameters_can_sit_out(model)
+    if reason is None:
+        return
+    if training_args.ddp_find_unused_parameters is False:
+        logger.warning("--ddp_find_unused_parameters False overridden: %s, so DDP must find the parameters a step did not use", reason)
+    training_args.ddp_find_unused_parameters = True
 
 
 class FiniteCheckCallback(TrainerCallback):
@@ -296,7 +339,7 @@ def save_run(
     card: Callable[[Path], None] | None = None,
     extra: Callable[[Path], None] | None = None,
 ) -> Path | None:
-    """Save model (safetensors) + tokenizer + `all_results.json` + `training_args.json` + card
+    """Save model (safetensors, with its remote code) + tokenizer + `all_results.json` + `training_args.json` + card
     (`card(dir)` writes it) + anything `extra(dir)` writes, atomically into the output directory,
     keeping this run's checkpoints and logs. Only the main process saves; returns the directory
     (None on other processes)."""
@@ -319,4 +362,8 @@ def save_run(
     carry = [n for n in carry if n.startswith("checkpoint-") or n == "runs"]
     out = atomic_replace_dir(run.output_dir, write, carry)
     logger.info("saved model, tokenizer, results and card to %s", out)
+    if training_args.push_to_hub:  # --push_to_hub: the files a user needs, through the library's one upload path
+        from .. import hub
+
+        hub.push(out, training_args.hub_model_id or Path(out).absolute().name, token=training_args.hub_token, private=training_args.hub_private_repo)
     return out

@@ -30,6 +30,29 @@ Every reader:
 * raises ``ValueError`` naming the file and line (or row) at fault for malformed input, and
   skips empty utterances with a warning.
 
+What each reader does with input that is not quite right (``tests/README.md`` lists the test of
+each case):
+
+* bytes that are not UTF-8: ``ValueError`` naming the file, the line and the byte offset
+  ("expected UTF-8 text"); a UTF-8 BOM is accepted everywhere (CLINC150's JSON included);
+* a data file with no utterance (empty, or only blank / skipped lines): ``ValueError`` naming
+  the file ("no utterances"), instead of a 0-row split or a language that silently disappears;
+* Unicode line / paragraph separators inside a line or a token (U+2028, U+2029, U+0085, and
+  the ASCII ``\\x0b``, ``\\x0c``, ``\\x1c``-``\\x1f``; see :data:`.common.SEPARATORS`): replaced by a
+  space, with one :class:`DataWarning` per file that counts them and names the lines.
+  ``str.split()`` (whitespace-split files, the collator, inference) and the tokenizers then
+  read them alike: as a space. In a token-level file (CoNLL) the token keeps its one tag, as
+  a token with a plain space would;
+* ``I-x`` with no ``B-x``/``I-x`` of the same type before it: read as ``B-x`` (a chunk starts
+  there, as conlleval and seqeval read it) and stored so, with one :class:`DataWarning` per
+  file that counts them and names the lines. Stored tags are otherwise exactly as read; a
+  CRF constrained to BIO could not even score the unrepaired sequence;
+* a CoNLL sentence not closed by a blank line (a comment line, or a token index that does not
+  increase, after token rows): split there, with one :class:`DataWarning` per file naming
+  the lines, since a comment line can only open a sentence;
+* a csv row or JSON line that ``datasets.load_dataset`` fails on (:func:`load_hub_dataset`):
+  the local files are read to find it, and a ``ValueError`` names the file and the line.
+
 :func:`hf_transfer.data.load_dataset` picks the reader for a built-in name or a path.
 """
 

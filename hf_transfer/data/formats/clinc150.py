@@ -8,7 +8,7 @@ from pathlib import Path
 from datasets import DatasetDict
 
 from ..schema import canonical_split
-from .common import PathLike, _align, _classification_dict, _warn_skipped_rows
+from .common import PathLike, _align, _classification_dict, _read_text, _Separators, _warn_skipped_rows
 
 
 __all__ = ["load_clinc150"]
@@ -32,12 +32,13 @@ def load_clinc150(
     """
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(_read_text(path))  # UTF-8, with or without a BOM
     except json.JSONDecodeError as e:
         raise ValueError(f"{path}: invalid JSON at line {e.lineno} ({e.msg})") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: top level is {type(data).__name__}; expected an object with train/val/test")
     raw: dict[str, dict[str, list]] = {}
+    seps = _Separators(path, "row")
     for key in ("train", "val", "test"):
         keys = [key] + ([f"oos_{key}"] if include_oos else [])
         cols = raw.setdefault(canonical_split(key), {"text": [], "label": []})
@@ -47,10 +48,12 @@ def load_clinc150(
                     f"{path}: missing key {k!r}; expected train, val, test (and oos_* with include_oos=True)"
                 )
             skipped = []
+            if not isinstance(data[k], list):
+                raise ValueError(f"{path}: {k} is {type(data[k]).__name__}; expected a list of [text, intent]")
             for i, row in enumerate(data[k]):
                 if not (isinstance(row, (list, tuple)) and len(row) == 2 and all(isinstance(x, str) for x in row)):
                     raise ValueError(f"{path}: {k}[{i}] is {str(row)[:80]!r}; expected [text, intent]")
-                text, label = row[0].strip(), row[1].strip()
+                text, label = seps.clean(row[0], f"{k}[{i}]").strip(), row[1].strip()
                 if not label:
                     raise ValueError(f"{path}: {k}[{i}]: empty intent; expected [text, intent]")
                 if not text:
@@ -59,5 +62,6 @@ def load_clinc150(
                 cols["text"].append(text)
                 cols["label"].append(label)
             _warn_skipped_rows(path, skipped, f" in {k}")
+    seps.warn(stacklevel=3)
     names = _align(raw, name=path.parent.name or "clinc150", reference_split="train", unseen_labels=unseen_labels)
     return _classification_dict(raw, names)

@@ -1,7 +1,13 @@
 """What the format readers of :mod:`hf_transfer.data.formats` share.
 
-* reading a UTF-8 text file into lines (:func:`_read_lines`) and warning once about skipped
-  lines or rows (:func:`_warn_skipped`, :func:`_warn_skipped_rows`);
+* reading a UTF-8 text file into lines (:func:`_read_text`, :func:`_read_lines`): a byte
+  that is not UTF-8 is a ``ValueError`` naming the file, line and byte offset; a BOM is
+  dropped; Unicode line / paragraph separators inside a line become spaces with one warning
+  (:class:`_Separators`);
+* warning once about skipped lines or rows (:func:`_warn_skipped`, :func:`_warn_skipped_rows`)
+  and refusing a file with no utterance (:func:`_no_utterances`);
+* reading an ``I-x`` that starts a chunk as ``B-x`` with one warning per file
+  (:func:`_repair_orphan_inside`, :func:`_warn_repaired`);
 * fixing the label names of the ``intent``/``label``/``tags`` columns and mapping labels the
   reference split never shows to ``UNK`` (``B-UNK``/``I-UNK`` for slot tags) with one
   :class:`~hf_transfer.data.schema.DataWarning` (:func:`_align`), also on an already built
@@ -24,6 +30,7 @@ from pathlib import Path
 
 from datasets import ClassLabel, Dataset, DatasetDict
 
+from ...tagging import split_tag
 from ..schema import (
     SPLIT_ALIASES,
     UNK,
@@ -49,16 +56,141 @@ _COLUMN_WORDS = {
 PathLike = str | os.PathLike
 
 
+_BOM = b"\xef\xbb\xbf"
+
+SEPARATORS = {
+    "\x0b": "LINE TABULATION",
+    "\x0c": "FORM FEED",
+    "\x1c": "FILE SEPARATOR",
+    "\x1d": "GROUP SEPARATOR",
+    "\x1e": "RECORD SEPARATOR",
+    "\x1f": "UNIT SEPARATOR",
+    "\x85": "NEXT LINE",
+    "\u2028": "LINE SEPARATOR",
+    "\u2029": "PARAGRAPH SEPARATOR",
+}
+"""Characters that ``str.split()`` reads as whitespace but that are neither a space nor a tab nor
+a line end of the files: Unicode line / paragraph separators and the ASCII control separators.
+Tokenizers disagree on them (Hugging Face fast tokenizers split words on U+2028 but delete
+U+0085 and U+000B as control characters), so the readers replace each with a plain space,
+which every tokenizer and every whitespace split read alike, and warn once per file."""
+
+_SEPARATOR_RE = re.compile("[" + "".join(SEPARATORS) + "]")
+
+
+def _decode_utf8(data: bytes, path) -> str:
+    """``data`` as UTF-8 text (a leading BOM dropped); a ``ValueError`` naming the file, the line,
+    the byte offset and the byte when it is not UTF-8."""
+    skip = len(_BOM) if data.startswith(_BOM) else 0
+    try:
+        return data[skip:].decode("utf-8")
+    except UnicodeDecodeError as e:
+        offset = skip + e.start
+        line = data.count(b"\n", 0, offset) + 1
+        column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+        bad = " ".join(f"0x{b:02x}" for b in data[offset : skip + e.end])
+        raise ValueError(
+            f"{path}, line {line}: byte {bad} at byte offset {offset} (byte {column} of the line) is not "
+            f"UTF-8 ({e.reason}); expected UTF-8 text (re-encode the file, e.g. iconv -f latin1 -t utf-8)"
+        ) from None
+
+
+def _read_text(path: Path) -> str:
+    """The text of a UTF-8 file (BOM dropped); see :func:`_decode_utf8` for bytes that are not UTF-8."""
+    return _decode_utf8(Path(path).read_bytes(), path)
+
+
+class _Separators:
+    """Replace :data:`SEPARATORS` in the strings of one file (or split) with spaces, remembering
+    where, for one :class:`DataWarning` (:meth:`warn`)."""
+
+    def __init__(self, where, unit: str = "line"):
+        self.where, self.unit = where, unit
+        self.chars: Counter = Counter()
+        self.places: list = []
+
+    def clean(self, text: str, place) -> str:
+        if not _SEPARATOR_RE.search(text):
+            return text
+        self.chars.update(c for c in text if c in SEPARATORS)
+        if not self.places or self.places[-1] != place:
+            self.places.append(place)
+        return _SEPARATOR_RE.sub(" ", text)
+
+    def warn(self, stacklevel: int = 4) -> None:
+        if not self.chars:
+            return
+        n = sum(self.chars.values())
+        which = ", ".join(f"U+{ord(c):04X} {SEPARATORS[c]} x{k}" for c, k in sorted(self.chars.items()))
+        shown = ", ".join(str(x) for x in self.places[:10]) + (", ..." if len(self.places) > 10 else "")
+        warnings.warn(
+            f"{self.where}: replaced {_plural(n, 'Unicode line/paragraph separator')} with a space ({which}; "
+            f"{self.unit} {shown}): str.split() and the tokenizers read them as whitespace, so they separate "
+            "words exactly like a space",
+            DataWarning,
+            stacklevel=stacklevel,
+        )
+
+
 def _read_lines(path: Path) -> list[str]:
     """Lines of a UTF-8 text file without line ends; one trailing newline does not make a line.
 
     ``str.splitlines`` is avoided on purpose: it also splits on characters such as U+2028
-    and U+001C that may legitimately occur inside utterances."""
-    text = path.read_text(encoding="utf-8-sig")
+    and U+001C that may legitimately occur inside utterances. Those (:data:`SEPARATORS`) are
+    replaced by a space instead, with one :class:`DataWarning` that counts them and names the
+    lines. Bytes that are not UTF-8 raise a ``ValueError`` naming the file, line and byte offset."""
+    text = _read_text(path)
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
+    lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    if _SEPARATOR_RE.search(text):
+        seps = _Separators(path)
+        lines = [seps.clean(line, i) for i, line in enumerate(lines, start=1)]
+        seps.warn()
+    return lines
+
+
+def _no_utterances(path, lines: Sequence[str], expected: str) -> ValueError:
+    """The error for a data file that gave no utterance: empty, or only blank / skipped lines."""
+    if not lines:
+        why = "the file is empty"
+    elif not any(line.strip() for line in lines):
+        why = "its only line is blank" if len(lines) == 1 else f"all its {len(lines)} lines are blank"
+    else:
+        why = "its only line holds none" if len(lines) == 1 else f"none of its {len(lines)} lines holds one"
+    return ValueError(f"{path}: no utterances ({why}); expected {expected}")
+
+
+def _repair_orphan_inside(tags: Sequence[str]) -> tuple[list[str], list[int]]:
+    """``I-x`` tags that do not continue an ``x`` chunk (after ``O``, another type, or ``E``/``S``/
+    ``L``/``U``, or first) -> ``B-x``, as conlleval and seqeval read them (a chunk starts there).
+    Returns the tags and the 0-based positions changed."""
+    out = list(tags)
+    fixed = []
+    prev_prefix, prev_type = "O", ""
+    for i, tag in enumerate(tags):
+        prefix, typ = split_tag(tag, "-")
+        if prefix == "I" and not (prev_prefix in "BI" and prev_type == typ):
+            out[i] = f"B-{typ}"
+            fixed.append(i)
+            prefix = "B"
+        prev_prefix, prev_type = prefix, typ
+    return out, fixed
+
+
+def _warn_repaired(where, places: list, unit: str = "line") -> None:
+    """One warning for the ``I-x`` tags :func:`_repair_orphan_inside` read as ``B-x`` in one file."""
+    if not places:
+        return
+    shown = ", ".join(str(x) for x in places[:10]) + (", ..." if len(places) > 10 else "")
+    warnings.warn(
+        f"{where}: {_plural(len(places), 'I- tag')} with no B- or I- tag of the same type before "
+        f"{'it' if len(places) == 1 else 'them'} ({unit} {shown}) read as B- (a chunk starts there, as conlleval "
+        "and seqeval read it) and stored so",
+        DataWarning,
+        stacklevel=4,
+    )
 
 
 def _ordered(split_names: Iterable[str]) -> list[str]:
@@ -246,8 +378,12 @@ def _classification_dict(splits: dict[str, dict[str, list]], names: dict[str, li
 
 def _aligned_lines(token_lines, tag_lines, token_file: Path, tag_file: Path, scheme: str, unit: str, unit_desc: str, empty_what: str):
     """Yield `(line_number, tokens, tags)` from two line-aligned files (tokens / tags), checking one
-    tag per token and the tag scheme; empty lines are skipped with one warning at the end."""
+    tag per token and the tag scheme; empty lines are skipped with one warning at the end, ``I-x``
+    tags that start a chunk become ``B-x`` with one warning, and a file that gives no utterance
+    at all is a ``ValueError``."""
     skipped = []
+    repaired = []
+    n = 0
     for i, (token_line, tag_line) in enumerate(zip(token_lines, tag_lines), start=1):
         tokens, tags = token_line.split(), tag_line.split()
         if not tokens and not tags:
@@ -259,8 +395,14 @@ def _aligned_lines(token_lines, tag_lines, token_file: Path, tag_file: Path, sch
                 f"expected one tag per {unit_desc}"
             )
         validate_bio(tags, tag_file, i, scheme)
+        tags, fixed = _repair_orphan_inside(tags)
+        repaired.extend(f"{i} token {k + 1}" for k in fixed)
+        n += 1
         yield i, tokens, tags
     _warn_skipped(token_file, skipped, empty_what)
+    _warn_repaired(tag_file, repaired)
+    if n == 0:
+        raise _no_utterances(token_file, token_lines, f"one {empty_what.split()[-1]} per line ({unit_desc}s)")
 
 
 def _new_joint_split(with_intent=True, with_language=False) -> dict[str, list]:

@@ -18,8 +18,11 @@ from .common import (
     _input_files,
     _joint_dict,
     _new_joint_split,
+    _no_utterances,
     _plural,
     _read_lines,
+    _repair_orphan_inside,
+    _warn_repaired,
     _warn_skipped,
 )
 
@@ -31,16 +34,19 @@ _COMMENT = re.compile(r"^#\s*([\w-]+)\s*[=:]\s?(.*)$")
 
 def _parse_conll(path: Path, language: str, cols: dict, scheme: str) -> None:
     lines = _read_lines(path)
-    state = {"meta": {}, "rows": [], "start": None}
+    state = {"meta": {}, "rows": [], "start": None, "last_idx": None}
     n_sent = 0
+    n_read = 0
     empty_sentences: list[int] = []
     empty_tokens: list[int] = []
     intent_mismatch: list[int] = []
+    unseparated: list[int] = []
+    repaired: list[int] = []
 
     def flush():
-        nonlocal n_sent
+        nonlocal n_sent, n_read
         meta, rows, start = state["meta"], state["rows"], state["start"]
-        state.update(meta={}, rows=[], start=None)
+        state.update(meta={}, rows=[], start=None, last_idx=None)
         if start is None:
             return
         n_sent += 1
@@ -50,6 +56,8 @@ def _parse_conll(path: Path, language: str, cols: dict, scheme: str) -> None:
         tokens = [r[1] for r in rows]
         tags = [r[2] for r in rows]
         validate_bio(tags, path, [r[0] for r in rows], scheme)
+        tags, fixed = _repair_orphan_inside(tags)
+        repaired.extend(rows[k][0] for k in fixed)
         intent = meta.get("intent") or rows[0][3]
         intent_mismatch.extend(r[0] for r in rows if r[3] != intent)
         if not intent:
@@ -57,6 +65,14 @@ def _parse_conll(path: Path, language: str, cols: dict, scheme: str) -> None:
                 f"{path}, line {start}: sentence without intent; expected '# intent = ...' or a 3rd column"
             )
         _add_joint(cols, meta.get("id") or n_sent, tokens, tags, intent, language)
+        n_read += 1
+
+    def new_sentence_here(lineno):
+        """A sentence starts at `lineno` although the previous one's token rows were not closed by a
+        blank line: close it here (and warn once at the end)."""
+        unseparated.append(lineno)
+        flush()
+        state["start"] = lineno
 
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
@@ -65,6 +81,8 @@ def _parse_conll(path: Path, language: str, cols: dict, scheme: str) -> None:
         if state["start"] is None:
             state["start"] = lineno
         if line.startswith("#"):
+            if state["rows"]:  # comments only open a sentence: the blank line before this one is missing
+                new_sentence_here(lineno)
             m = _COMMENT.match(line)
             if m:
                 state["meta"][m.group(1).lower()] = m.group(2).strip()
@@ -80,6 +98,9 @@ def _parse_conll(path: Path, language: str, cols: dict, scheme: str) -> None:
             continue
         if not idx.isdigit():
             raise ValueError(f"{path}, line {lineno}: token index {idx!r}; expected an integer (or a range like 3-4)")
+        if state["last_idx"] is not None and int(idx) <= state["last_idx"]:  # the index starts again
+            new_sentence_here(lineno)
+        state["last_idx"] = int(idx)
         if not token.strip():
             empty_tokens.append(lineno)
             continue
@@ -93,6 +114,20 @@ def _parse_conll(path: Path, language: str, cols: dict, scheme: str) -> None:
             f"'# intent' comment (line {', '.join(map(str, intent_mismatch[:10]))}); the comment was used",
             DataWarning,
             stacklevel=3,
+        )
+    if unseparated:
+        shown = ", ".join(map(str, unseparated[:10])) + (", ..." if len(unseparated) > 10 else "")
+        warnings.warn(
+            f"{path}: {_plural(len(unseparated), 'sentence')} not separated from the previous one by a blank "
+            f"line (line {shown}); split there, since a comment line or a token index that does not increase "
+            "after token rows starts a new sentence. Expected a blank line between sentences",
+            DataWarning,
+            stacklevel=3,
+        )
+    _warn_repaired(path, repaired)
+    if n_read == 0:
+        raise _no_utterances(
+            path, lines, "sentences of '# ...' comment lines and idx<TAB>token<TAB>intent<TAB>slot rows"
         )
 
 

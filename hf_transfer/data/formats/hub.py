@@ -3,6 +3,12 @@ folders), renamed and label-encoded into the joint or the classification schema.
 
 from __future__ import annotations
 
+import csv
+import glob
+import io
+import json
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from datasets import DatasetDict
@@ -14,7 +20,11 @@ from .common import (
     _as_strings,
     _classification_dict,
     _joint_dict,
+    _read_text,
+    _repair_orphan_inside,
+    _Separators,
     _split_from_filename,
+    _warn_repaired,
     _warn_skipped_rows,
 )
 
@@ -60,6 +70,12 @@ def load_hub_dataset(
         split: one split (slicing such as ``"train[:100]"`` allowed) instead of all.
         config_name, data_files, **load_kwargs: passed to ``datasets.load_dataset``.
         scheme: tagging scheme :func:`validate_bio` enforces (``BIOES`` also accepts BIO).
+
+    Raises:
+        ValueError: when ``datasets.load_dataset`` fails on a local csv/tsv/json/jsonl file, the
+            files are read to name the one at fault and its line (bytes that are not UTF-8, a
+            csv row with more fields than the header or an unclosed quote, a line that is not
+            JSON or not an object, a column whose type changes); datasets' error is its cause.
     """
     import datasets
 
@@ -76,9 +92,20 @@ def load_hub_dataset(
         if src.suffix.lower() == ".tsv":
             kwargs.setdefault("delimiter", "\t")
         kwargs.setdefault("data_files", {_split_from_filename(src) or "train": str(src)})
-        loaded = datasets.load_dataset(builder, split=split, **kwargs)
+        args = (builder,)
     else:
-        loaded = datasets.load_dataset(str(name_or_path), config_name, split=split, **kwargs)
+        args = (str(name_or_path), config_name)
+    try:
+        loaded = datasets.load_dataset(*args, split=split, **kwargs)
+    except Exception as err:  # datasets names neither file nor row: find them by reading the local files
+        try:
+            for f in _local_files(src, kwargs.get("data_files")):
+                _diagnose(f, kwargs)  # a ValueError naming file and line when it finds the fault
+        except ValueError as found:
+            raise found from err
+        except Exception:  # the search itself failed: datasets' own error is the one to see
+            pass
+        raise
     if isinstance(loaded, datasets.Dataset):
         loaded = DatasetDict({canonical_split(split or "train"): loaded})
     elif not isinstance(loaded, DatasetDict):
@@ -107,7 +134,8 @@ def load_hub_dataset(
             intents = (
                 _as_strings(ds[need(int_c, "intent (intent_column)")], feats[int_c], nested=False) if int_c else None
             )
-            keep, skipped = [], []
+            keep, skipped, repaired = [], [], []
+            seps = _Separators(where, "row")
             for i, (tk, tg) in enumerate(zip(tokens, tags)):
                 if not tk and not tg:
                     skipped.append(i)
@@ -117,10 +145,15 @@ def load_hub_dataset(
                         f"{where}, row {i}: {len(tg)} tags for {len(tk)} tokens; expected one tag per token"
                     )
                 validate_bio(tg, where, f"row {i}", scheme)
+                tags[i], fixed = _repair_orphan_inside(tg)
+                repaired.extend(f"{i} token {k + 1}" for k in fixed)
+                tokens[i] = [seps.clean(t, i) for t in tk]
                 if intents is not None and not intents[i]:
                     raise ValueError(f"{where}, row {i}: empty intent in column {int_c!r}")
                 keep.append(i)
             _warn_skipped_rows(where, skipped)
+            seps.warn(stacklevel=3)
+            _warn_repaired(where, repaired, "row")
             cols["id"] = [str(x) for x in ds[need(id_column, "id")]] if id_column else [str(i) for i in range(len(ds))]
             cols["tokens"] = [tokens[i] for i in keep]
             cols["text"] = [" ".join(t) for t in cols["tokens"]]
@@ -140,7 +173,9 @@ def load_hub_dataset(
                     raise ValueError(f"{where}, row {i}: empty label in column {label_column!r}")
                 keep.append(i)
             _warn_skipped_rows(where, skipped)
-            cols["text"] = [str(texts[i]) for i in keep]
+            seps = _Separators(where, "row")
+            cols["text"] = [seps.clean(str(texts[i]), i) for i in keep]
+            seps.warn(stacklevel=3)
             cols["label"] = [labels[i].strip() for i in keep]
             if id_column:
                 ids = ds[need(id_column, "id")]
@@ -153,3 +188,123 @@ def load_hub_dataset(
         raw, name=Path(str(name_or_path)).name, reference_split=reference_split, unseen_labels=unseen_labels
     )
     return _joint_dict(raw, names) if joint else _classification_dict(raw, names)
+
+
+# --------------------------------------------------------------------------------------
+# finding the file and line behind a datasets error
+# --------------------------------------------------------------------------------------
+
+
+def _local_files(src: Path, data_files) -> list[Path]:
+    """The local text files ``datasets.load_dataset`` read: ``data_files`` (paths, globs, lists or a
+    ``{split: ...}`` mapping, relative to ``src`` when it is a folder), else the data files under
+    the folder ``src``; none for a Hub id."""
+    files: list[Path] = []
+    if data_files is not None:
+        values = data_files.values() if isinstance(data_files, Mapping) else [data_files]
+        for value in values:
+            for x in [value] if isinstance(value, (str, os.PathLike)) else list(value):
+                for base in ([src] if src.is_dir() else []) + [Path()]:
+                    matches = sorted(glob.glob(str(base / x)))
+                    if matches:
+                        files += [Path(m) for m in matches]
+                        break
+    elif src.is_dir():
+        files = [
+            f
+            for f in sorted(src.rglob("*"))
+            if f.is_file()
+            and f.suffix.lower() in _BUILDERS
+            and not any(part.startswith((".", "__")) for part in f.relative_to(src).parts)
+        ]
+    return [f for f in dict.fromkeys(files) if f.is_file() and f.suffix.lower() != ".parquet"]
+
+
+def _diagnose(path: Path, kwargs: dict) -> None:
+    """Raise a ``ValueError`` naming ``path`` and the line at fault when the file is not UTF-8, or a
+    csv row has more fields than the header / an unclosed quote, or a json(l) line is not JSON, not
+    an object, or gives a column another type than earlier lines. Returns when it finds nothing."""
+    text = _read_text(path)  # not UTF-8: ValueError with line and byte offset
+    builder = _BUILDERS.get(path.suffix.lower())
+    if builder == "csv":
+        delimiter = kwargs.get("delimiter") or kwargs.get("sep") or ("\t" if path.suffix.lower() == ".tsv" else ",")
+        _check_csv(path, text, delimiter)
+    elif builder == "json":
+        _check_json(path, text)
+
+
+def _check_csv(path: Path, text: str, delimiter: str) -> None:
+    header = None
+    for strict in (False, True):
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=strict)
+        start = 1
+        try:
+            for fields in reader:
+                line, start = start, reader.line_num + 1
+                if not fields:
+                    continue
+                if header is None:
+                    header = fields
+                elif len(fields) > len(header):
+                    raise ValueError(
+                        f"{path}, line {line}: {len(fields)} {delimiter!r}-separated fields; expected "
+                        f"{len(header)} as in the header ({', '.join(header)}); quote a field that holds {delimiter!r}"
+                    )
+        except csv.Error as e:
+            raise ValueError(
+                f"{path}, line {start}: malformed csv row ({e}); expected a closing '\"' for a quoted field "
+                "that starts in this row"
+            ) from None
+
+
+def _kind(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {str: "string", list: "list", dict: "object"}.get(type(value), type(value).__name__)
+
+
+def _check_json(path: Path, text: str) -> None:
+    if not text.strip():
+        return
+    lines = text.split("\n")
+    numbered = [(i, line) for i, line in enumerate(lines, start=1) if line.strip()]
+    try:
+        json.loads(numbered[0][1])
+        one_per_line = len(numbered) > 1
+    except json.JSONDecodeError:
+        one_per_line = False
+    if one_per_line:
+        records, unit = [], "line"
+        for i, line in numbered:
+            try:
+                records.append((i, json.loads(line)))
+            except json.JSONDecodeError as e:
+                raise ValueError(
+                    f"{path}, line {i}: invalid JSON ({e.msg} at column {e.colno}); expected one JSON object per line"
+                ) from None
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path}, line {e.lineno}, column {e.colno}: invalid JSON ({e.msg})") from None
+        if not isinstance(data, list):
+            return
+        records, unit = list(enumerate(data)), "row"
+    first_seen: dict[str, tuple[str, int]] = {}
+    for i, record in records:
+        if not isinstance(record, dict):
+            raise ValueError(f"{path}, {unit} {i}: a JSON {_kind(record)}; expected a JSON object (one record)")
+        for key, value in record.items():
+            kind = _kind(value)
+            if kind is None:
+                continue
+            seen = first_seen.setdefault(key, (kind, i))
+            if seen[0] != kind:
+                raise ValueError(
+                    f"{path}, {unit} {i}: {key!r} is a {kind} but a {seen[0]} in {unit} {seen[1]}; "
+                    "expected one type per column"
+                )

@@ -91,6 +91,11 @@ def load_jointbert(
             if (folder / fname).is_file():
                 known[col] = read_label_file(folder / fname)
                 source[col] = fname
+                if not known[col]:
+                    raise ValueError(
+                        f"{folder / fname}: no labels (empty, or only PAD/UNK); expected one label name per line, "
+                        "or no such file (use_label_files=False) to take the labels of train"
+                    )
     names = _align(
         raw, name=name, reference_split="train", unseen_labels=unseen_labels, known=known, known_source=source
     )

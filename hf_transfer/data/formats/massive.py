@@ -17,6 +17,7 @@ from .common import (
     _input_files,
     _joint_dict,
     _new_joint_split,
+    _no_utterances,
     _read_lines,
     _warn_skipped,
 )
@@ -88,7 +89,10 @@ def load_massive(
     raw: dict[str, dict[str, list]] = {}
     for path in files:
         skipped = []
-        for i, line in enumerate(_read_lines(path), start=1):
+        lines = _read_lines(path)
+        if not any(line.strip() for line in lines):
+            raise _no_utterances(path, lines, "one JSON object per line with partition, annot_utt and intent")
+        for i, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             try:

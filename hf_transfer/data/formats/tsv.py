@@ -9,7 +9,15 @@ from pathlib import Path
 from datasets import DatasetDict
 
 from ..schema import canonical_split
-from .common import PathLike, _align, _classification_dict, _read_lines, _split_from_filename, _warn_skipped
+from .common import (
+    PathLike,
+    _align,
+    _classification_dict,
+    _no_utterances,
+    _read_lines,
+    _split_from_filename,
+    _warn_skipped,
+)
 
 
 __all__ = ["load_multilingual_tsv"]
@@ -48,7 +56,9 @@ def load_multilingual_tsv(
             raise ValueError(f"load_multilingual_tsv: split {split!r}: {p} does not exist")
         cols = raw.setdefault(split, {"text": [], "label": [], "language": []})
         skipped = []
-        for i, line in enumerate(_read_lines(p), start=1):
+        lines = _read_lines(p)
+        n_before = len(cols["text"])
+        for i, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             fields = line.split("\t")
@@ -68,6 +78,8 @@ def load_multilingual_tsv(
             cols["label"].append(label)
             cols["language"].append(lang)
         _warn_skipped(p, skipped, "empty utterance")
+        if len(cols["text"]) == n_before:
+            raise _no_utterances(p, lines, "label<TAB>text<TAB>lang lines")
     name = items[0][1].name.split(".")[0] if items else "tsv"
     names = _align(raw, name=name, reference_split="train", unseen_labels=unseen_labels)
     return _classification_dict(raw, names)

@@ -7,11 +7,13 @@ from .configuration_fewshot import (
 )
 from .matching import MatchingNetwork
 from .modeling_fewshot import FewShotOutput, FewShotPreTrainedModel, class_means, label_to_description
+from .pipeline_fewshot import FewShotClassificationPipeline
 from .prototypical import PrototypicalNetwork
 from .relation import RelationNetwork
 
 
 __all__ = [
+    "FewShotClassificationPipeline",
     "FewShotConfig",
     "FewShotOutput",
     "FewShotPreTrainedModel",
@@ -30,8 +32,10 @@ __all__ = [
 from transformers import AutoModel  # noqa: E402
 
 from ...auto import register  # noqa: E402
+from ...pipelines import register_pipeline  # noqa: E402
 
 
 register(PrototypicalNetworkConfig, (AutoModel, PrototypicalNetwork))
 register(MatchingNetworkConfig, (AutoModel, MatchingNetwork))
 register(RelationNetworkConfig, (AutoModel, RelationNetwork))
+register_pipeline("few-shot-classification", FewShotClassificationPipeline, AutoModel, (PrototypicalNetwork, MatchingNetwork, RelationNetwork))

@@ -1,7 +1,12 @@
 """Baselines on frozen sentence embeddings, with the few-shot models' `fit_support` / `predict`
 interface: nearest prototype (Snell et al., 2017, without episodic training; Chen et al., 2019,
 "A Closer Look at Few-shot Classification" find such baselines strong), k-NN, a linear SVM and
-logistic regression (scikit-learn; the latter is SetFit's head on un-tuned embeddings)."""
+logistic regression (scikit-learn; the latter is SetFit's head on un-tuned embeddings).
+
+Texts are handled as the few-shot models handle them: a bare string is one text, anything but a
+string or a list of strings is a `TypeError` naming the position, and an empty or
+whitespace-only text gets `None` from `predict` and a row of NaN from `predict_proba` (with one
+warning per call counting them)."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import numpy as np
 import torch
 
 from ...modeling_utils import TransferPreTrainedModel
+from ...utils import check_texts, empty_text_positions, warn_empty_texts
 
 
 METHODS = ("prototype", "knn", "svm", "logreg")
@@ -20,9 +26,10 @@ METHODS = ("prototype", "knn", "svm", "logreg")
 def embed_texts(model, texts: Sequence[str], tokenizer=None, batch_size: int = 64, max_length: int = 128, prefix: str | None = None) -> np.ndarray:
     """`[n, dim]` float32 sentence embeddings from a few-shot model (`embed_texts`), an hf_transfer
     model with an `encoder` (its `pooler_output`), or any transformers model (mean pooling of
-    `last_hidden_state`, as sentence-transformers does)."""
+    `last_hidden_state`, as sentence-transformers does). A bare string is one text."""
+    texts, _ = check_texts(texts, "texts", "embed_texts")
     if hasattr(model, "embed_texts"):
-        return model.embed_texts(list(texts), tokenizer, batch_size).float().cpu().numpy()
+        return model.embed_texts(texts, tokenizer, batch_size).float().cpu().numpy()
     if tokenizer is None:
         raise ValueError("embed_texts: pass `tokenizer=` for this encoder model")
     prefix = prefix if prefix is not None else (getattr(getattr(model, "config", None), "input_prefix", None) or "")
@@ -91,10 +98,12 @@ class FrozenEmbeddingClassifier:
 
     # -- embeddings -----------------------------------------------------------------------------
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: str | Sequence[str]) -> np.ndarray:
+        """`[n, dim]` embeddings (a bare string is one text)."""
+        texts, _ = check_texts(texts, "texts", "FrozenEmbeddingClassifier.embed")
         if self.embed_fn is not None:
-            return np.asarray(self.embed_fn(list(texts)), dtype=np.float32)
-        return embed_texts(self.encoder_model, list(texts), self.tokenizer, self.batch_size, self.max_length)
+            return np.asarray(self.embed_fn(texts), dtype=np.float32)
+        return embed_texts(self.encoder_model, texts, self.tokenizer, self.batch_size, self.max_length)
 
     def _prepare(self, x) -> np.ndarray:
         x = np.asarray(x, dtype=np.float32)
@@ -133,6 +142,7 @@ class FrozenEmbeddingClassifier:
         return self
 
     def fit_support(self, texts: Sequence[str], labels: Sequence) -> FrozenEmbeddingClassifier:
+        texts, _ = check_texts(texts, "texts", "FrozenEmbeddingClassifier.fit_support")
         if len(texts) != len(labels):
             raise ValueError(f"fit_support: {len(texts)} texts but {len(labels)} labels")
         return self.fit_support_embeddings(self.embed(texts), labels)
@@ -177,10 +187,32 @@ class FrozenEmbeddingClassifier:
         scores = np.exp(scores - scores.max(1, keepdims=True))
         return scores / scores.sum(1, keepdims=True)
 
-    def predict(self, texts: Sequence[str]) -> list:
+    def _non_empty(self, texts, where: str, empty_result: str):
+        """`(n_texts, positions of the non-empty texts, their embeddings or None)`."""
         self._check_fitted()
-        return self.predict_embeddings(self.embed(texts))
+        texts, _ = check_texts(texts, "texts", f"FrozenEmbeddingClassifier.{where}")
+        empty = set(empty_text_positions(texts))
+        warn_empty_texts(len(empty), len(texts), f"FrozenEmbeddingClassifier.{where}", empty_result, stacklevel=4)
+        kept = [i for i in range(len(texts)) if i not in empty]
+        return len(texts), kept, (self.embed([texts[i] for i in kept]) if kept else None)
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        self._check_fitted()
-        return self.predict_proba_embeddings(self.embed(texts))
+    def predict(self, texts: str | Sequence[str]) -> list:
+        """The predicted class of each text, as a list (a bare string is one text: a list of one);
+        `None` for an empty or whitespace-only text (the call warns once, counting them)."""
+        n, kept, embeddings = self._non_empty(texts, "predict", "None")
+        out = [None] * n
+        if kept:
+            for i, label in zip(kept, self.predict_embeddings(embeddings)):
+                out[i] = label
+        return out
+
+    def predict_proba(self, texts: str | Sequence[str]) -> np.ndarray:
+        """`[n, n_classes]` probabilities (columns in `classes_` order; a bare string is one text);
+        a row of NaN for an empty or whitespace-only text (the call warns once, counting them)."""
+        n, kept, embeddings = self._non_empty(texts, "predict_proba", "a row of NaN")
+        if len(kept) == n and kept:
+            return self.predict_proba_embeddings(embeddings)
+        out = np.full((n, len(self.classes_)), np.nan)
+        if kept:
+            out[kept] = self.predict_proba_embeddings(embeddings)
+        return out

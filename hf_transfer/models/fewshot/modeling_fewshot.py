@@ -11,7 +11,15 @@ in the model as buffers (saved by `save_pretrained`, reloaded by `from_pretraine
 
 Tokenizer: pass `tokenizer=` to `fit_support` / `predict`, or set it once with
 `model.set_tokenizer(tok)`; a model loaded with `from_pretrained(dir)` finds a tokenizer saved in
-the same directory by itself (the examples save it beside the model).
+the same directory by itself (the examples save it beside the model); a directory without
+tokenizer files is an error naming the files expected.
+
+Texts: `predict`, `predict_proba`, `embed_texts` and `fit_support` take a list of strings, or a
+bare string as one text (as transformers pipelines do: `predict("send money")` is a list of one
+prediction, not one per character). Anything else (`None`, a number, bytes, or a list holding
+one) is a `TypeError` naming the argument and the position. An empty or whitespace-only text
+gets no prediction: `None` from `predict`, a row of NaN from `predict_proba`, and a call with
+such texts warns once (a `UserWarning` counting them).
 """
 
 from __future__ import annotations
@@ -26,6 +34,13 @@ from torch import nn
 from transformers.utils import ModelOutput
 
 from ...modeling_utils import TransferPreTrainedModel, build_encoder
+from ...utils import (
+    check_texts,
+    empty_text_positions,
+    has_tokenizer_files,
+    missing_tokenizer_message,
+    warn_empty_texts,
+)
 from .configuration_fewshot import FewShotConfig
 
 
@@ -156,7 +171,12 @@ class FewShotPreTrainedModel(TransferPreTrainedModel):
         if self._tokenizer is not None:
             return self._tokenizer
         path = getattr(self, "name_or_path", "") or ""
-        if path and os.path.isdir(path) and any(os.path.exists(os.path.join(path, f)) for f in ("tokenizer.json", "tokenizer_config.json")):
+        if path and os.path.isdir(path):
+            if not has_tokenizer_files(path):
+                raise ValueError(
+                    f"{type(self).__name__} has no tokenizer: {missing_tokenizer_message(path)}, or pass `tokenizer=` "
+                    "or call `model.set_tokenizer(tokenizer)`."
+                )
             from transformers import AutoTokenizer
 
             self._tokenizer = AutoTokenizer.from_pretrained(path)
@@ -167,10 +187,10 @@ class FewShotPreTrainedModel(TransferPreTrainedModel):
         )
 
     @torch.no_grad()
-    def embed_texts(self, texts: Sequence[str], tokenizer=None, batch_size: int = 64) -> torch.Tensor:
-        """`[len(texts), dim]` embeddings, in eval mode (`config.input_prefix` is prepended)."""
-        if isinstance(texts, str):
-            raise TypeError("embed_texts expects a list of texts, got one string")
+    def embed_texts(self, texts: str | Sequence[str], tokenizer=None, batch_size: int = 64) -> torch.Tensor:
+        """`[len(texts), dim]` embeddings, in eval mode (`config.input_prefix` is prepended); a bare
+        string is one text (`[1, dim]`). An empty text is embedded as it is (its special tokens)."""
+        texts, _ = check_texts(texts, "texts", f"{type(self).__name__}.embed_texts")
         tokenizer = self._resolve_tokenizer(tokenizer)
         prefix = self.config.input_prefix or ""
         was_training = self.training
@@ -211,9 +231,10 @@ class FewShotPreTrainedModel(TransferPreTrainedModel):
         `labels` are any JSON-serialisable class names (strings or integers); they are saved in
         `config.support_labels`, and the embeddings as buffers, by `save_pretrained`.
         """
+        texts, _ = check_texts(texts, "texts", "fit_support")
         if len(texts) != len(labels):
             raise ValueError(f"fit_support: {len(texts)} texts but {len(labels)} labels")
-        return self.fit_support_embeddings(self.embed_texts(list(texts), tokenizer, batch_size), labels)
+        return self.fit_support_embeddings(self.embed_texts(texts, tokenizer, batch_size), labels)
 
     def fit_descriptions(self, descriptions: Mapping | Sequence, tokenizer=None, batch_size: int = 64) -> FewShotPreTrainedModel:
         """Zero-shot: one text per class is the class's support set.
@@ -253,16 +274,38 @@ class FewShotPreTrainedModel(TransferPreTrainedModel):
         finally:
             self.train(was_training)
 
-    def predict_proba(self, texts: Sequence[str], tokenizer=None, batch_size: int = 64) -> np.ndarray:
-        """`[len(texts), n_classes]` class probabilities, columns in `config.support_labels` order."""
+    def _stored_logits_of_texts(self, texts, tokenizer, batch_size: int, where: str, empty_result: str):
+        """`(n_texts, positions of the non-empty texts, their [n, n_classes] logits)`."""
         self._check_fitted()
-        return self.logits_to_proba(self.stored_logits(self.embed_texts(list(texts), tokenizer, batch_size))).cpu().numpy()
+        texts, _ = check_texts(texts, "texts", f"{type(self).__name__}.{where}")
+        empty = set(empty_text_positions(texts))
+        warn_empty_texts(len(empty), len(texts), f"{type(self).__name__}.{where}", empty_result, stacklevel=4)
+        kept = [i for i in range(len(texts)) if i not in empty]
+        if not kept:  # no text to encode (some methods cannot compare zero queries)
+            return len(texts), kept, self.support_embeddings.new_zeros(0, len(self.config.support_labels))
+        logits = self.stored_logits(self.embed_texts([texts[i] for i in kept], tokenizer, batch_size))
+        return len(texts), kept, logits
 
-    def predict(self, texts: Sequence[str], tokenizer=None, batch_size: int = 64) -> list:
-        """The predicted class name of each text."""
-        self._check_fitted()
-        logits = self.stored_logits(self.embed_texts(list(texts), tokenizer, batch_size))
-        return [self.config.support_labels[i] for i in logits.argmax(-1).tolist()]
+    def predict_proba(self, texts: str | Sequence[str], tokenizer=None, batch_size: int = 64) -> np.ndarray:
+        """`[len(texts), n_classes]` class probabilities, columns in `config.support_labels` order
+        (a bare string is one text: one row). An empty or whitespace-only text gets a row of NaN
+        (and the call warns once, counting them)."""
+        n, kept, logits = self._stored_logits_of_texts(texts, tokenizer, batch_size, "predict_proba", "a row of NaN")
+        proba = self.logits_to_proba(logits).cpu().numpy()
+        if len(kept) == n:
+            return proba
+        out = np.full((n, len(self.config.support_labels)), np.nan, dtype=proba.dtype)
+        out[kept] = proba
+        return out
+
+    def predict(self, texts: str | Sequence[str], tokenizer=None, batch_size: int = 64) -> list:
+        """The predicted class name of each text, as a list (a bare string is one text: a list of
+        one). An empty or whitespace-only text gets `None` (and the call warns once, counting them)."""
+        n, kept, logits = self._stored_logits_of_texts(texts, tokenizer, batch_size, "predict", "None")
+        out = [None] * n
+        for i, c in zip(kept, logits.argmax(-1).tolist()):
+            out[i] = self.config.support_labels[c]
+        return out
 
 
 def _plain(value):

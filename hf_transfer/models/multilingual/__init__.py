@@ -8,6 +8,7 @@ from .modeling_multilingual import (
     AdversarialSharedPrivatePreTrainedModel,
     AdversarialSharedPrivateTokenOutput,
 )
+from .pipeline_multilingual import WordTaggingPipeline
 
 
 __all__ = [
@@ -19,12 +20,14 @@ __all__ = [
     "AdversarialSharedPrivateOutput",
     "AdversarialSharedPrivatePreTrainedModel",
     "AdversarialSharedPrivateTokenOutput",
+    "WordTaggingPipeline",
     "ablation_config_kwargs",
 ]
 
 from transformers import AutoModel, AutoModelForSequenceClassification, AutoModelForTokenClassification  # noqa: E402
 
 from ...auto import register  # noqa: E402
+from ...pipelines import register_pipeline  # noqa: E402
 
 
 register(
@@ -33,3 +36,4 @@ register(
     (AutoModelForSequenceClassification, AdversarialSharedPrivateForSequenceClassification),
     (AutoModelForTokenClassification, AdversarialSharedPrivateForTokenClassification),
 )
+register_pipeline("word-tagging", WordTaggingPipeline, AutoModelForTokenClassification, AdversarialSharedPrivateForTokenClassification)

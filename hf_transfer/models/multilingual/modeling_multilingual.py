@@ -31,6 +31,7 @@ from ...layers.gradient_reversal import GradientReversal
 from ...layers.heads import ClassificationHead, sequence_classification_loss
 from ...layers.losses import difference_loss
 from ...modeling_utils import TransferPreTrainedModel, build_encoder
+from ...utils import check_label_ids
 from .configuration_multilingual import UNKNOWN_LANGUAGE_ID, AdversarialSharedPrivateConfig
 
 
@@ -415,7 +416,7 @@ class AdversarialSharedPrivateForSequenceClassification(AdversarialSharedPrivate
         outputs = self.adversarial_losses(outputs)
         task_loss = loss = None
         if labels is not None:
-            task_loss, config.problem_type = sequence_classification_loss(logits, labels, config.problem_type, self.num_labels)
+            task_loss, config.problem_type = sequence_classification_loss(logits, labels, config.problem_type, self.num_labels, config.id2label)
             loss = self.total_loss(task_loss, outputs)
         return AdversarialSharedPrivateOutput(
             loss=loss,
@@ -483,6 +484,7 @@ class AdversarialSharedPrivateForTokenClassification(CRFTaggingMixin, Adversaria
         outputs = self.adversarial_losses(outputs)
         task_loss = loss = None
         if labels is not None:
+            check_label_ids(labels, self.num_labels, "labels", self.config.id2label, mask=outputs.mask)
             task_loss = tagging_loss(self.crf, logits, labels, outputs.mask)
             loss = self.total_loss(task_loss, outputs)
         tag_paths = None

@@ -25,6 +25,7 @@ from ...layers.crf import CRF, CRFTaggingMixin, tagging_loss
 from ...layers.heads import ClassificationHead
 from ...modeling_utils import TransferPreTrainedModel, build_encoder
 from ...tagging import IGNORE_INDEX
+from ...utils import check_label_ids
 from .configuration_multitask import SharedPrivateConfig
 
 
@@ -152,8 +153,10 @@ class SharedPrivateForIntentAndSlotFilling(CRFTaggingMixin, TransferPreTrainedMo
             input_ids, attention_mask, token_type_ids: `[batch, tokens]` as the tokenizer gives them.
             word_ids: `[batch, tokens]` word index of each token, -1 for special tokens and
                 padding (`tokenize_words`); without it every token counts as a word.
-            intent_labels: `[batch]` intent ids.
-            slot_labels: `[batch, words]` tag ids per word, -100 at padding (and at words to ignore).
+            intent_labels: `[batch]` intent ids (`config.id2label`'s; -100 is ignored).
+            slot_labels: `[batch, words]` tag ids per word (`config.id2tag`'s), -100 at padding (and
+                at words to ignore). An id the model does not know is a `ValueError` naming the
+                field (labels are matched by id: the data set's label names must be the model's).
             return_tag_paths: decode the best tag paths (default: in eval mode only);
                 `return_slot_paths` is its old name.
         """
@@ -175,6 +178,7 @@ class SharedPrivateForIntentAndSlotFilling(CRFTaggingMixin, TransferPreTrainedMo
                 feats.insert(0, self._extract(self.intent_encoder, input_ids, attention_mask, word_ids, token_type_ids, num_words, shared).pooler_output)
             intent_logits = self.intent_head(torch.cat(feats, -1))
             if intent_labels is not None:
+                check_label_ids(intent_labels, config.num_labels, "intent_labels", config.id2label)
                 losses["intent"] = nn.functional.cross_entropy(intent_logits, intent_labels.view(-1).long(), ignore_index=IGNORE_INDEX)
                 weights["intent"] = config.intent_loss_weight
         word_mask = shared.mask
@@ -184,6 +188,7 @@ class SharedPrivateForIntentAndSlotFilling(CRFTaggingMixin, TransferPreTrainedMo
                 feats.insert(0, self._extract(self.slot_encoder, input_ids, attention_mask, word_ids, token_type_ids, num_words, shared).last_hidden_state)
             slot_logits = self.slot_head(torch.cat(feats, -1))
             if slot_labels is not None:
+                check_label_ids(slot_labels, config.num_tags, "slot_labels", config.id2tag, "config.id2tag", mask=word_mask)
                 losses["slot"] = tagging_loss(self.crf, slot_logits, slot_labels, word_mask)
                 weights["slot"] = config.slot_loss_weight
             if return_tag_paths or (return_tag_paths is None and not self.training):
@@ -208,12 +213,13 @@ class SharedPrivateForIntentAndSlotFilling(CRFTaggingMixin, TransferPreTrainedMo
 def make_compute_metrics(config: SharedPrivateConfig):
     """A `Trainer` `compute_metrics` for this model: intent accuracy, slot precision / recall /
     F1 (seqeval, entity level) and exact-frame accuracy, in percent, computed on the decoded
-    `tag_paths` (Viterbi with a CRF), never on the emissions' argmax.
+    `tag_paths` (Viterbi with a CRF), never on the emissions' argmax, by the packaged `evaluate`
+    metric modules (`hf_transfer.metrics.load_metric`).
 
     Expects the model's eval predictions (`intent_logits`, `slot_logits`, `tag_paths` in that
     order, the losses being ignored through `config.keys_to_ignore_at_inference`) and labels in
     the order `label_names=["intent_labels", "slot_labels"]` (or `["slot_labels"]`)."""
-    from ...metrics import align_tag_paths, compute_joint_metrics, intent_accuracy, outside_tag_id
+    from ...metrics import align_tag_paths, compute_joint_metrics, load_metric, outside_tag_id
 
     id2intent = dict(config.id2label) if config.predicts_intent else None
     id2tag = dict(config.id2tag or {})
@@ -234,7 +240,10 @@ def make_compute_metrics(config: SharedPrivateConfig):
         if tag_paths is None or slot_labels is None:
             if intent_logits is None or intent_labels is None:
                 raise ValueError("compute_metrics: no intent or slot predictions with labels; check label_names")
-            return {"intent_accuracy": 100.0 * intent_accuracy(np.asarray(intent_logits).argmax(-1).tolist(), np.asarray(intent_labels).tolist())}
+            intents = load_metric("intent_accuracy").compute(
+                predictions=np.asarray(intent_logits).argmax(-1).tolist(), references=np.asarray(intent_labels).tolist()
+            )
+            return {"intent_accuracy": 100.0 * intents["accuracy"]}
         if intent_labels is None:
             intent_logits = None
         return compute_joint_metrics(

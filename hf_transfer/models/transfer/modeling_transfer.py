@@ -50,5 +50,5 @@ class TransferForSequenceClassification(TransferPreTrainedModel):
         logits = self.classifier(encoded.pooler_output)
         loss = None
         if labels is not None:
-            loss, self.config.problem_type = sequence_classification_loss(logits, labels, self.config.problem_type, self.num_labels)
+            loss, self.config.problem_type = sequence_classification_loss(logits, labels, self.config.problem_type, self.num_labels, self.config.id2label)
         return SequenceClassifierOutput(loss=loss, logits=logits)
