@@ -264,3 +264,16 @@ def test_episode_evaluation_shows_a_progress_bar(capsys):
     assert "episodes" in capsys.readouterr().err
     evaluate_episodes(Echo(), sampler, progress=False)
     assert "episodes" not in capsys.readouterr().err
+
+
+def test_encoding_and_batch_prediction_show_progress_bars(capsys):
+    from hf_transfer import PrototypicalNetwork, PrototypicalNetworkConfig
+    from hf_transfer.data.tokenization import build_bcnn_tokenizer
+
+    tokenizer = build_bcnn_tokenizer(["a b c", "d e f"])
+    model = PrototypicalNetwork(PrototypicalNetworkConfig(encoder_type="bcnn", vocab_size=len(tokenizer), embedding_size=8, num_filters=4))
+    model.set_tokenizer(tokenizer)
+    assert model.embed_texts(["a b"] * 5, batch_size=2, progress=True).shape[0] == 5
+    assert "encoding" in capsys.readouterr().err
+    model.embed_texts(["a b"] * 5, batch_size=2)
+    assert "encoding" not in capsys.readouterr().err

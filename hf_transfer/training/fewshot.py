@@ -118,7 +118,8 @@ def evaluate_novel_classes(model, support_rows, query_rows, n_way: int, shots, n
     once (exact for encoders that embed each sentence on its own, and far faster)."""
     embeddings = None
     if precompute:
-        embeddings = (model.embed_texts(list(support_rows["text"])), model.embed_texts(list(query_rows["text"])) if query_rows is not None else None)
+        embeddings = (model.embed_texts(list(support_rows["text"]), progress=progress),
+                      model.embed_texts(list(query_rows["text"]), progress=progress) if query_rows is not None else None)
     metrics = {}
     for k in shots:
         sampler = EpisodeSampler(support_rows, n_way, k, n_query, n_episodes, seed=1000, query_dataset=query_rows)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from ...modeling_utils import TransferPreTrainedModel
 from ...utils import check_texts, empty_text_positions, warn_empty_texts
@@ -23,13 +24,14 @@ METHODS = ("prototype", "knn", "svm", "logreg")
 
 
 @torch.no_grad()
-def embed_texts(model, texts: Sequence[str], tokenizer=None, batch_size: int = 64, max_length: int = 128, prefix: str | None = None) -> np.ndarray:
+def embed_texts(model, texts: Sequence[str], tokenizer=None, batch_size: int = 64, max_length: int = 128, prefix: str | None = None,
+                progress: bool = False) -> np.ndarray:
     """`[n, dim]` float32 sentence embeddings from a few-shot model (`embed_texts`), an hf_transfer
     model with an `encoder` (its `pooler_output`), or any transformers model (mean pooling of
     `last_hidden_state`, as sentence-transformers does). A bare string is one text."""
     texts, _ = check_texts(texts, "texts", "embed_texts")
     if hasattr(model, "embed_texts"):
-        return model.embed_texts(texts, tokenizer, batch_size).float().cpu().numpy()
+        return model.embed_texts(texts, tokenizer, batch_size, progress=progress).float().cpu().numpy()
     if tokenizer is None:
         raise ValueError("embed_texts: pass `tokenizer=` for this encoder model")
     prefix = prefix if prefix is not None else (getattr(getattr(model, "config", None), "input_prefix", None) or "")
@@ -38,7 +40,7 @@ def embed_texts(model, texts: Sequence[str], tokenizer=None, batch_size: int = 6
     device = next(model.parameters()).device
     out = []
     try:
-        for start in range(0, len(texts), batch_size):
+        for start in tqdm(range(0, len(texts), batch_size), desc="encoding", disable=not progress, leave=False):
             enc = tokenizer([prefix + t for t in texts[start : start + batch_size]], padding=True, truncation=True, max_length=max_length, return_tensors="pt")
             enc = {k: v.to(device) for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
             if isinstance(model, TransferPreTrainedModel):

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 from transformers.utils import ModelOutput
 
 from ...modeling_utils import TransferPreTrainedModel, build_encoder
@@ -187,9 +188,10 @@ class FewShotPreTrainedModel(TransferPreTrainedModel):
         )
 
     @torch.no_grad()
-    def embed_texts(self, texts: str | Sequence[str], tokenizer=None, batch_size: int = 64) -> torch.Tensor:
+    def embed_texts(self, texts: str | Sequence[str], tokenizer=None, batch_size: int = 64, progress: bool = False) -> torch.Tensor:
         """`[len(texts), dim]` embeddings, in eval mode (`config.input_prefix` is prepended); a bare
-        string is one text (`[1, dim]`). An empty text is embedded as it is (its special tokens)."""
+        string is one text (`[1, dim]`). An empty text is embedded as it is (its special tokens).
+        `progress`: a progress bar over the batches."""
         texts, _ = check_texts(texts, "texts", f"{type(self).__name__}.embed_texts")
         tokenizer = self._resolve_tokenizer(tokenizer)
         prefix = self.config.input_prefix or ""
@@ -197,7 +199,7 @@ class FewShotPreTrainedModel(TransferPreTrainedModel):
         self.eval()
         out = []
         try:
-            for start in range(0, len(texts), batch_size):
+            for start in tqdm(range(0, len(texts), batch_size), desc="encoding", disable=not progress, leave=False):
                 chunk = [prefix + t for t in texts[start : start + batch_size]]
                 enc = tokenizer(chunk, padding=True, truncation=True, max_length=self.config.max_length, return_tensors="pt")
                 enc = {k: v.to(self.device) for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
