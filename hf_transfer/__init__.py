@@ -13,11 +13,14 @@ check_distribution_clash()
 
 from .alignment import AlignmentResult, align_embeddings, retrieval_precision  # noqa: E402
 from .data import (  # noqa: E402
+    BUILTIN_DATASETS,
     EpisodeCollator,
     EpisodeSampler,
     build_bcnn_tokenizer,
+    data_dir,
     load_clinc150,
     load_conll_intents,
+    load_dataset,
     load_hub_dataset,
     load_jointbert,
     load_massive,
@@ -27,7 +30,15 @@ from .data import (  # noqa: E402
     tokenize_words,
 )
 from .data.collators import DataCollatorForWordLevel  # noqa: E402
-from .encoders import BCNN, BackboneEncoder, BCNNTower, EncoderOutput, init_embeddings_from_vectors, load_word_vectors  # noqa: E402
+from .encoders import (  # noqa: E402
+    BCNN,
+    BackboneEncoder,
+    BCNNTower,
+    EncoderOutput,
+    PrivateEncoder,
+    init_embeddings_from_vectors,
+    load_word_vectors,
+)
 from .layers import CRF, DifferenceLoss, GradientReversal, allowed_transitions, difference_loss, grad_reverse  # noqa: E402
 from .metrics import classification_compute_metrics, compute_joint_metrics, mean_confidence_interval  # noqa: E402
 from .models.fewshot import (  # noqa: E402
@@ -46,6 +57,7 @@ from .models.multilingual import (  # noqa: E402
     AdversarialSharedPrivateConfig,
     AdversarialSharedPrivateForSequenceClassification,
     AdversarialSharedPrivateForTokenClassification,
+    AdversarialSharedPrivateModel,
     AdversarialSharedPrivateOutput,
     AdversarialSharedPrivateTokenOutput,
 )
@@ -71,6 +83,11 @@ from .reuse import (  # noqa: E402
 
 
 __all__ = [
+    "AdversarialSharedPrivateModel",
+    "BUILTIN_DATASETS",
+    "PrivateEncoder",
+    "data_dir",
+    "load_dataset",
     "AdversarialSharedPrivateConfig",
     "AdversarialSharedPrivateForSequenceClassification",
     "AdversarialSharedPrivateForTokenClassification",
