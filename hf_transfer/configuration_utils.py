@@ -96,6 +96,9 @@ class TransferConfig(PreTrainedConfig):
         **kwargs,
     ):
         embedding_size = pop_renamed(kwargs, "embedding_dim", embedding_size)
+        if type(self).__module__.startswith("hf_transfer."):
+            # the library serves its tasks from PIPELINE_REGISTRY; `custom_pipelines` in config.json is for remote code
+            kwargs.pop("custom_pipelines", None)
         if encoder_type not in ENCODER_TYPES:
             raise ValueError(f"encoder_type must be one of {ENCODER_TYPES}, got {encoder_type!r}")
         if isinstance(backbone_config, dict):

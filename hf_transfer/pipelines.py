@@ -33,7 +33,10 @@ GPU when there is one).
 Remote code: `hf_transfer.remote_code.save_remote_code` (called by every `save_pretrained`)
 bundles the model's pipeline classes into `modeling_hf_transfer.py` and names them in
 `config.json`'s `custom_pipelines`, so `pipeline(task, model=repo, trust_remote_code=True)`
-works where `hf_transfer` is not installed.
+works where `hf_transfer` is not installed (the same code: identical outputs). transformers
+reads `custom_pipelines` before its registry, and then insists on `trust_remote_code=True`; for
+`pipeline(task, model=dir)` to use the registered classes without it, the library's own config
+classes must ignore that key (the bundled copies keep it).
 """
 
 from __future__ import annotations
@@ -140,8 +143,9 @@ class TextPipeline(Pipeline):
         self.tokenizer.save_pretrained(save_directory, **kwargs)
 
     def preprocess(self, text, **params):
-        if not isinstance(text, str):
-            check_texts([text], "texts", type(self).__name__)  # the TypeError, worded as for a list
+        if not isinstance(text, str):  # a streamed text (lists are checked whole in `__call__`)
+            shown = "None" if text is None else f"{type(text).__name__} {repr(text)[:40]}"
+            raise TypeError(f"{type(self).__name__}: a text of the stream is {shown}; expected a string")
         return {"text": text}
 
     def _forward(self, model_inputs, **params):

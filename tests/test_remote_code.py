@@ -69,6 +69,7 @@ LOADER = textwrap.dedent("""
     import json, sys
     sys.modules["hf_transfer"] = None  # the library cannot be imported here
     import torch, transformers
+    torch.set_num_threads(1)  # as the library side (one_thread): identical reductions
     cases = json.loads(open(sys.argv[1]).read())
     for case in cases:
         auto = getattr(transformers, case["auto"])
@@ -127,3 +128,32 @@ def test_the_bundle_is_generated_from_the_library_and_names_its_sources():
     assert "# -------------------- from hf_transfer.layers.crf" in source
     assert "\nfrom ." not in source and "\nfrom hf_transfer" not in source, "no top-level import of the library remains"
     assert "class CRF(" in source and "class SharedPrivateConfig(" in source
+
+
+def test_the_bundle_carries_the_pipelines_of_the_model(tmp_path):
+    """`save_remote_code` bundles the pipeline classes of the tasks a model serves and names them in
+    `custom_pipelines` (test_pipelines.py loads them without the library)."""
+    expected = {
+        "multitask": ("joint-intent-slot", "JointIntentSlotPipeline", "AutoModel"),
+        "multilingual_token": ("word-tagging", "WordTaggingPipeline", "AutoModelForTokenClassification"),
+        "PrototypicalNetwork": ("few-shot-classification", "FewShotClassificationPipeline", "AutoModel"),
+        "MatchingNetwork": ("few-shot-classification", "FewShotClassificationPipeline", "AutoModel"),
+        "RelationNetwork": ("few-shot-classification", "FewShotClassificationPipeline", "AutoModel"),
+    }
+    for name, model, auto, _, _ in _models():
+        directory = tmp_path / name
+        directory.mkdir()
+        model.config.save_pretrained(directory)
+        config = json.loads((directory / "config.json").read_text())
+        config["custom_pipelines"] = {"stale": {"impl": "old.Pipeline", "pt": ["AutoModel"]}}
+        (directory / "config.json").write_text(json.dumps(config))
+        save_remote_code(model, directory)
+        config = json.loads((directory / "config.json").read_text())
+        source = (directory / REMOTE_CODE_FILE).read_text()
+        compile(source, REMOTE_CODE_FILE, "exec")
+        if name in expected:
+            task, cls, pt = expected[name]
+            assert config["custom_pipelines"] == {task: {"impl": f"{REMOTE_CODE_FILE[:-3]}.{cls}", "pt": [pt], "type": "text"}}
+            assert pt in config["auto_map"] and f"\nclass {cls}(" in source and "\nclass TextPipeline(Pipeline):" in source
+        else:  # the sequence classifiers: transformers' own text-classification
+            assert "custom_pipelines" not in config and "class TextPipeline(" not in source, name

@@ -418,13 +418,14 @@ class AdversarialSharedPrivateForSequenceClassification(AdversarialSharedPrivate
         if labels is not None:
             task_loss, config.problem_type = sequence_classification_loss(logits, labels, config.problem_type, self.num_labels, config.id2label)
             loss = self.total_loss(task_loss, outputs)
+        # the loss parts only with labels: batch-level scalars cannot be split per example (pipelines)
         return AdversarialSharedPrivateOutput(
             loss=loss,
             logits=logits,
             language_logits=outputs.language_logits,
             task_loss=task_loss,
-            adversarial_loss=outputs.adversarial_loss,
-            difference_loss=outputs.difference_loss,
+            adversarial_loss=outputs.adversarial_loss if labels is not None else None,
+            difference_loss=outputs.difference_loss if labels is not None else None,
             shared_features=outputs.shared_features,
             private_features=outputs.private_features,
         )
