@@ -321,7 +321,9 @@ def seed_summary(records: list[dict], data: str = "xsid", infix: str = "") -> li
             label += "_".join(f"{k}{v}" for k, v in sorted(mine.items()) if any(o.get(k) != v for o in others)) + "."
         values = [round(by_seed[seed], 4) for seed in sorted(by_seed)]
         mean, std = statistics.mean(values), statistics.stdev(values)
-        settings = {**json.loads(key), "score": score, "seeds": sorted(by_seed), "values": values, "std": round(std, 4), "stderr": round(std / len(values) ** 0.5, 4)}
+        interval = common.seed_summary(values)  # 95% interval of the mean over seeds (t distribution)
+        settings = {**json.loads(key), "score": score, "seeds": sorted(by_seed), "values": values, "std": round(std, 4), "stderr": round(std / len(values) ** 0.5, 4),
+                    "ci95": [interval["ci95_low"], interval["ci95_high"]], "ci95_dist": interval["dist"]}
         name = f"multilingual.{data}.{infix}{label}{figure}.seed_mean"
         if figure.endswith("heldout_gain_over_joint"):
             variant = figure.split(".")[0] if "." in figure else "adversarial_diff"
