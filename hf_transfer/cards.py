@@ -22,16 +22,24 @@ The metadata says what the Hub needs to file and use the model:
   known (xSID: cc-by-sa-4.0, CLINC150: cc-by-3.0, the embedded sample: apache-2.0, like the
   library), else `other`, with a note in the card's "License" section. The weights derive from
   the data (and the base model), so the library's own Apache-2.0 licence is not theirs to inherit.
-- `pipeline_tag`: only one the model serves (`text-classification` for the sequence classifiers,
-  `token-classification` for the multilingual tagger); none where no standard pipeline fits.
+- `pipeline_tag`: only a standard Hub task that the model serves through the standard
+  `transformers` pipeline: `text-classification` for the sequence classifiers (fine-tuning,
+  multilingual intents). The others name none: the multi-task model (`joint-intent-slot`), the
+  few-shot classifiers (`few-shot-classification`) and the multilingual tagger (`word-tagging`)
+  are served by hf_transfer's own pipelines, which the Hub does not know; the standard
+  `token-classification` pipeline would score the tagger's sub-word pieces and skip its CRF, so
+  its card says so instead of tagging it `token-classification`.
 - `model-index`: one `EvalResult` per metric the run measured (its value rounded to 4 decimals,
   never retyped), with the task type, the data set's name and type and the split's name.
 
 The text comes from the templates in the repository's `model_cards/` folder (shipped in the wheel
 as `hf_transfer/model_cards/*.md`), filled with `str.format` fields; numbers print at their real
 precision (metrics to at most 4 decimals, settings such as `5e-05` as they are). Each template's
-"How to use" snippets load the model from `"{repo_id}"` with `from_pretrained`; `retarget_card`
-points them at the repository a card is pushed to.
+"How to use" section shows the family's pipeline twice, without the library
+(`pipeline(task, model="{repo_id}", trust_remote_code=True)`) and with it (`import hf_transfer`
+first, no remote code), and loads the model with `from_pretrained("{repo_id}")`; `retarget_card`
+points every `from_pretrained("...")` and `model="..."` of them at the repository a card is
+pushed to.
 """
 
 from __future__ import annotations
@@ -381,7 +389,8 @@ def write_model_card(save_directory: str | os.PathLike, **kwargs) -> Path:
 # ------------------------------------------------------------------- publishing a card
 
 _CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
-_FROM_PRETRAINED = re.compile(r"""(from_pretrained\(\s*)(["'])(?:(?!\2).)*\2""")
+#: where a snippet names the repository: `from_pretrained("...")` and `pipeline(..., model="...")`
+_REPO_ARGUMENT = re.compile(r"""(from_pretrained\(\s*|\bmodel\s*=\s*)(["'])(?:(?!\2).)*\2""")
 
 
 def usage_code(text: str) -> list[str]:
@@ -391,14 +400,14 @@ def usage_code(text: str) -> list[str]:
 
 
 def retarget_card(text: str, repo_id: str, tags: list[str] | None = None) -> str:
-    """The card with its code snippets loading from `repo_id` (every `from_pretrained("...")`)
-    and `tags` added to its metadata."""
+    """The card with its code snippets loading from `repo_id` (every `from_pretrained("...")` and
+    `model="..."` keyword, e.g. of `pipeline(...)`) and `tags` added to its metadata."""
     from huggingface_hub import ModelCard
 
     card = ModelCard(text)
     if tags:
         card.data.tags = list(dict.fromkeys([*(card.data.tags or []), *tags]))
-    card.text = _CODE_BLOCK.sub(lambda m: _FROM_PRETRAINED.sub(lambda c: f"{c.group(1)}{json.dumps(str(repo_id))}", m.group(0)), card.text)
+    card.text = _CODE_BLOCK.sub(lambda m: _REPO_ARGUMENT.sub(lambda c: f"{c.group(1)}{json.dumps(str(repo_id))}", m.group(0)), card.text)
     return str(card)
 
 
@@ -411,7 +420,8 @@ FAMILY_TEMPLATES = {"finetune": "finetune.md", "multitask": "multitask.md", "few
 
 def card_from_config(model_dir: str | os.PathLike, repo_id: str | None = None) -> str:
     """A card for a saved model that no training run wrote one for: the family's template, the
-    metadata the config tells (base model, pipeline tag), no figures (no `model-index`)."""
+    metadata the config tells (base model; `pipeline_tag: text-classification` for a sequence
+    classifier, none otherwise: see the module docstring), no figures (no `model-index`)."""
     from .inference import FAMILIES
 
     config = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8"))
@@ -428,5 +438,5 @@ def card_from_config(model_dir: str | os.PathLike, repo_id: str | None = None) -
         model_name=name, family=family, task="token-classification" if token else "text-classification", metrics={},
         dataset=DatasetInfo("not recorded"), base_model=backbone, repo_id=repo_id or name, template=template,
         description=f"An hf_transfer {family} model ({', '.join(architectures) or config.get('model_type')}). No training run recorded its figures with it.",
-        eval_description="no data (not recorded)", training={}, pipeline_tag="token-classification" if token else "text-classification" if sequence else None,
+        eval_description="no data (not recorded)", training={}, pipeline_tag="text-classification" if sequence and not token else None,
     )

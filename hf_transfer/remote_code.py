@@ -176,8 +176,12 @@ def _auto_map(model) -> dict[str, str]:
     out = {"AutoConfig": f"{stem}.{config_class.__name__}"}
     for auto in (AutoModel, AutoModelForSequenceClassification, AutoModelForTokenClassification):
         mapped = auto._model_mapping._extra_content.get(config_class)
-        if mapped is not None:
-            out[auto.__name__] = f"{stem}.{(type(model) if auto is not AutoModel else mapped).__name__}"
+        if mapped is None:
+            continue
+        if auto is AutoModel:  # the bare model, as transformers' AutoModel gives
+            out[auto.__name__] = f"{stem}.{mapped.__name__}"
+        elif issubclass(type(model), mapped):  # only the head this model is (one config may serve two heads)
+            out[auto.__name__] = f"{stem}.{type(model).__name__}"
     del AutoConfig
     return out
 

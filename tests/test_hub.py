@@ -8,6 +8,7 @@ file holds a local path; the card's "How to use" snippet runs as written against
 from __future__ import annotations
 
 import concurrent.futures
+import fnmatch
 import json
 import math
 import os
@@ -35,10 +36,19 @@ EXPECTED_FILES = {"README.md", "config.json", "model.safetensors", "tokenizer.js
 # ------------------------------------------------------------------------------ the recorder
 
 class Recorder:
-    """Stands in for the Hub: records `create_repo` and the files `upload_folder` was given."""
+    """Stands in for the Hub: records `create_repo` and the files `upload_folder` was given; with
+    `repo_dir`, also keeps the repository's files there as the Hub would (`repo_dir/<repo_id>/`:
+    the files of each upload copied in, after deleting those its `delete_patterns` name), so
+    that tests can load the model from exactly what was uploaded."""
 
-    def __init__(self):
+    def __init__(self, repo_dir: Path | None = None):
         self.repos, self.uploads, self.commits = [], [], []
+        self.repo_dir = Path(repo_dir) if repo_dir is not None else None
+
+    def folder(self, repo_id: str) -> Path:
+        """Where the recorded repository `repo_id` lies (needs `repo_dir`)."""
+        assert self.repo_dir is not None, "Recorder(repo_dir=...) keeps the uploaded files"
+        return self.repo_dir.joinpath(*repo_id.split("/"))
 
     def create_repo(self, api, repo_id, *args, **kwargs):
         self.repos.append((repo_id, kwargs))
@@ -47,6 +57,15 @@ class Recorder:
     def upload_folder(self, api, *, folder_path, repo_id, **kwargs):
         files = {p.relative_to(folder_path).as_posix(): p.read_bytes() for p in Path(folder_path).rglob("*") if p.is_file()}
         self.uploads.append({"repo_id": repo_id, "files": files, **kwargs})
+        if self.repo_dir is not None:
+            repo = self.folder(repo_id)
+            repo.mkdir(parents=True, exist_ok=True)
+            for old in [p for p in repo.rglob("*") if p.is_file()]:
+                if any(fnmatch.fnmatchcase(old.relative_to(repo).as_posix(), pat) for pat in kwargs.get("delete_patterns") or ()):
+                    old.unlink()
+            for name, data in files.items():
+                (repo / name).parent.mkdir(parents=True, exist_ok=True)
+                (repo / name).write_bytes(data)
         info = types.SimpleNamespace(commit_url=f"https://huggingface.co/{repo_id}/commit/0", oid="0")
         if kwargs.get("run_as_future"):  # the Trainer's own checkpoint pushes
             future = concurrent.futures.Future()
@@ -64,14 +83,18 @@ class Recorder:
         return self.uploads[-1]
 
 
-@pytest.fixture
-def recorder(monkeypatch):
-    rec = Recorder()
+def record_uploads(monkeypatch, rec: Recorder) -> Recorder:
+    """Patch `HfApi` so that `rec` stands in for the Hub (and nothing goes online)."""
     monkeypatch.setattr(HfApi, "create_repo", lambda api, repo_id, *a, **k: rec.create_repo(api, repo_id, *a, **k))
     monkeypatch.setattr(HfApi, "upload_folder", lambda api, **k: rec.upload_folder(api, **k))
     monkeypatch.setattr(HfApi, "create_commit", lambda api, repo_id, operations, *a, **k: rec.create_commit(api, repo_id, operations, *a, **k))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     return rec
+
+
+@pytest.fixture
+def recorder(monkeypatch):
+    return record_uploads(monkeypatch, Recorder())
 
 
 # ------------------------------------------------------------------------------ the runs
@@ -91,6 +114,9 @@ def _card_metrics(name: str, returned: dict) -> dict:
     return {k: round(float(v), 4) for k, v in picked.items()}
 
 
+#: the pipeline task each family's card shows
+TASKS = {"finetune": "text-classification", "multitask": "joint-intent-slot", "fewshot": "few-shot-classification",
+         "multilingual": "text-classification", "multilingual_slots": "word-tagging"}
 #: name -> (family, flags, what the card's metadata says, what the snippet prints)
 RUNS = {
     "finetune": ("finetune", ["--smoke", "--per_device_train_batch_size", "8"],
@@ -108,7 +134,7 @@ RUNS = {
                      "route_"),
     "multilingual_slots": ("multilingual", ["--smoke", "--projection", "none", "--dataset", "xsid", "--task", "slots",
                                             "--train_languages", "en,de", "--test_languages", "en,de-ba"],
-                           {"base_model": None, "pipeline_tag": "token-classification", "license": "cc-by-sa-4.0", "language": ["en", "de"],
+                           {"base_model": None, "pipeline_tag": None, "license": "cc-by-sa-4.0", "language": ["en", "de"],
                             "datasets": None},
                            "'tags'"),
 }
@@ -180,22 +206,65 @@ def test_push_uploads_the_model_its_card_and_nothing_else(run, recorder, minilm_
     assert backbone.get("_name_or_path") in ((None,) if expected["base_model"] is None else (expected["base_model"],))
 
 
+#: runs a card's code blocks in order: the remote-code ones (no `import hf_transfer`) where the library cannot be imported
+SNIPPET_RUNNER = """
+import sys
+for code in CODE:
+    blocked = "import hf_transfer" not in code
+    if blocked:
+        sys.modules["hf_transfer"] = None
+    elif sys.modules.get("hf_transfer", 0) is None:
+        del sys.modules["hf_transfer"]
+    exec(compile(code, "<card snippet>", "exec"), {"__name__": "__main__"})
+"""
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("run", list(RUNS), indirect=True)
 def test_how_to_use_snippet_runs_as_written(run, recorder, tmp_path):
+    """Each card shows its family's pipeline with remote code (run here where `hf_transfer` cannot
+    be imported) and the library way (`import hf_transfer` first, no `trust_remote_code`)."""
     name, out, _ = run
     hub.push(out, REPO)
     text = recorder.last["files"]["README.md"].decode()
     code = usage_code(text)
-    assert code and f'"{REPO}"' in code[0]
+    assert len(code) == 2 and f'"{REPO}"' in code[0] and f'"{REPO}"' in code[1]
+    task = TASKS[name]
+    remote, library = code
+    assert f'pipeline("{task}", model="{REPO}", trust_remote_code=True)' in remote and "import hf_transfer" not in remote
+    assert library.startswith("import hf_transfer") and f'pipeline("{task}", model="{REPO}")' in library and "trust_remote_code" not in library
     if name == "finetune":  # the classifier with its head, not the bare encoder
-        assert "AutoModelForSequenceClassification.from_pretrained" in code[0] and "import hf_transfer" in code[0]
-    script = "\n".join(code).replace(json.dumps(REPO), json.dumps(str(out)))
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+        assert "AutoModelForSequenceClassification.from_pretrained" in library
+    blocks = [block.replace(json.dumps(REPO), json.dumps(str(out))) for block in code]
+    script = f"CODE = {blocks!r}\n" + SNIPPET_RUNNER
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     printed = RUNS[name][3]
     assert any(p in proc.stdout for p in ((printed,) if isinstance(printed, str) else printed)), proc.stdout
+
+
+def test_a_card_made_from_the_config_tags_only_what_a_standard_pipeline_serves(tmp_path):
+    """The multilingual tagger gets no `pipeline_tag` (the standard token-classification pipeline
+    would score sub-word pieces and skip its CRF) and its card says so; a sequence classifier
+    keeps `text-classification`."""
+    from hf_transfer import (
+        AdversarialSharedPrivateConfig,
+        AdversarialSharedPrivateForSequenceClassification,
+        AdversarialSharedPrivateForTokenClassification,
+    )
+    from hf_transfer.cards import card_from_config
+
+    tags = {0: "O", 1: "B-x", 2: "I-x"}
+    small = dict(encoder_type="bcnn", vocab_size=20, embedding_size=4, num_filters=2, languages=["en", "de"], feature_size=4)
+    tagger = AdversarialSharedPrivateForTokenClassification(AdversarialSharedPrivateConfig(**small, id2label=tags, label2id={v: k for k, v in tags.items()}, use_crf=True))
+    tagger.save_pretrained(tmp_path / "tagger")
+    card = ModelCard(card_from_config(tmp_path / "tagger", repo_id=REPO))
+    assert card.data.pipeline_tag is None and "No `pipeline_tag`" in card.text and "skip the CRF" in card.text
+    assert f'pipeline("word-tagging", model="{REPO}", trust_remote_code=True)' in usage_code(str(card))[0]
+    classifier = AdversarialSharedPrivateForSequenceClassification(AdversarialSharedPrivateConfig(**small, num_labels=2))
+    classifier.save_pretrained(tmp_path / "classifier")
+    assert ModelCard(card_from_config(tmp_path / "classifier", repo_id=REPO)).data.pipeline_tag == "text-classification"
 
 
 @pytest.mark.slow
@@ -407,5 +476,6 @@ def test_retarget_card_points_every_snippet_at_the_repository():
                              dataset="seed", template="multilingual.md")
     assert 'from_pretrained("local-name")' in text
     moved = retarget_card(text, "org/published", tags=["extra"])
-    assert 'from_pretrained("local-name")' not in moved and moved.count('from_pretrained("org/published")') == 2
+    assert '"local-name"' not in moved.split("## How to use")[1] and moved.count('from_pretrained("org/published")') == 2
+    assert moved.count('pipeline("text-classification", model="org/published"') == 2
     assert ModelCard(moved).data.tags[-1] == "extra" and ModelCard(moved).data.eval_results == ModelCard(text).data.eval_results

@@ -97,6 +97,8 @@ def test_every_family_loads_without_the_library(tmp_path):
         assert path.name == REMOTE_CODE_FILE
         config = json.loads((directory / "config.json").read_text())
         assert auto in config["auto_map"] and "AutoConfig" in config["auto_map"]
+        heads = {"AutoModelForSequenceClassification", "AutoModelForTokenClassification"} & set(config["auto_map"])
+        assert heads <= {auto}, f"{name}: auto_map names another head too: {heads}"
         torch.save(inputs, directory / "inputs.pt")
         with torch.no_grad():
             if name[0].isupper():

@@ -358,7 +358,8 @@ def train_multilingual(args: MultilingualArguments, training_args: TrainingArgum
             task="token-classification" if slots else "text-classification",
             task_name="Slot filling" if slots else "Intent classification",
             metric_tasks={k: ("text-classification", "Language identification (from the features)") for k in card_metrics if "discriminator" in k or k.startswith("probe_")},
-            pipeline_tag="token-classification" if slots else "text-classification",
+            # the tagger: none (the standard token-classification pipeline skips the CRF; its card says so)
+            pipeline_tag=None if slots else "text-classification",
             metrics=card_metrics,
             dataset="xsid" if args.dataset == "xsid" else "seed",
             eval_split="test",
