@@ -26,7 +26,10 @@ WORKER = Path(__file__).with_name("run_worker.py")
 #: smoke-sized runs of each family, with checkpoints every 2 steps (BCNN where the family allows)
 FAMILY_RUNS = {
     "multitask": ("multitask", ["--dataset", "snips", "--encoder_type", "bcnn", "--smoke", "--max_steps", "4"]),
-    "fewshot": ("fewshot", ["--encoder_type", "bcnn", "--smoke", "--max_steps", "4"]),
+    # not --smoke: 8 episodes an epoch, so the kill at step 2 falls mid-epoch and resuming must skip episodes
+    "fewshot": ("fewshot", ["--encoder_type", "bcnn", "--train_n_way", "5", "--train_n_shot", "2", "--train_n_query", "2", "--train_episodes", "8",
+                            "--val_episodes", "2", "--val_n_query", "3", "--eval_episodes", "2", "--eval_n_query", "5", "--support_shots", "1",
+                            "--max_length", "32", "--max_steps", "4", "--eval_steps", "2"]),
     "multilingual_intents": ("multilingual", ["--smoke", "--projection", "none", "--max_steps", "4"]),
     "multilingual_slots": ("multilingual", ["--smoke", "--projection", "none", "--dataset", "xsid", "--task", "slots",
                                             "--train_languages", "en,de", "--test_languages", "en,de", "--max_steps", "4"]),

@@ -230,12 +230,14 @@ class EpisodicTrainer(EvaluationKeepsRNG, Trainer):
         )
 
     def get_train_dataloader(self) -> DataLoader:
-        # not `accelerator.prepare`d: the sampler is already rank-aware and must not be sharded again
+        # not `accelerator.prepare`d: the sampler is already rank-aware and must not be sharded again.
+        # Batches of one episode (not `batch_size=None`), so that resuming can skip the episodes
+        # already trained on (accelerate's `skip_first_batches` needs a batch sampler).
         return DataLoader(
             self.train_dataset,
             sampler=self.train_sampler,
-            batch_size=None,
-            collate_fn=self.data_collator,
+            batch_size=1,
+            collate_fn=_OneEpisode(self.data_collator),
             num_workers=self.args.dataloader_num_workers,
             pin_memory=self.args.dataloader_pin_memory and torch.cuda.is_available(),
         )
